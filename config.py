@@ -1,0 +1,166 @@
+"""Configuration classes, all read from environment variables.
+
+`create_app` picks one by name (``PORTAL_CONFIG``: development, test, production). Production is the
+default so that a server started without configuration fails closed instead of running in demo mode.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+HTMX_VERSION = "2.0.11"
+HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+LEAFLET_VERSION = "1.9.4"
+LEAFLET_CDN = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist"
+LEAFLET_JS_SRI = "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH"
+LEAFLET_CSS_SRI = "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H"
+
+# Keys shorter than this, or these well-known placeholders, are refused in production.
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRET_KEYS = frozenset({"", "dev", "changeme", "secret", "development-only-not-secret"})
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    """Settings shared by every environment; each value can be overridden from the environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
+    # Office points (unverified in DOMAIN.md), used for routes and distances; override per deployment.
+    DISDUKCAPIL_POINT = (
+        float(os.environ.get("DISDUKCAPIL_LAT", "3.559")),
+        float(os.environ.get("DISDUKCAPIL_LON", "98.874")),
+    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    DEMO_MODE = False
+
+    # Uploads (SADOKU attachments, shop photos) are capped here before any view sees them.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms left open stay usable
+
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    # Per client IP and per account (phone/email typed) on login, registration and reset.
+    AUTH_RATE_LIMIT_IP = os.environ.get("AUTH_RATE_LIMIT_IP", "20 per minute;200 per day")
+    AUTH_RATE_LIMIT_ACCOUNT = os.environ.get("AUTH_RATE_LIMIT_ACCOUNT", "5 per minute;30 per day")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Portal Deli Serdang <noreply@localhost>")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+
+    GEOCODER = os.environ.get("GEOCODER", "offline")  # "offline" or "nominatim"
+    NOMINATIM_DOMAIN = os.environ.get("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org")
+    NOMINATIM_SCHEME = os.environ.get("NOMINATIM_SCHEME", "https")
+    GEOCODER_USER_AGENT = os.environ.get(
+        "GEOCODER_USER_AGENT", "portal-deli-serdang/0.1 (admin@deliserdangkab.go.id)"
+    )
+    GEOCODER_TIMEOUT = _int("GEOCODER_TIMEOUT", 5)
+
+    HTMX_URL = os.environ.get("HTMX_URL", HTMX_CDN_URL)
+    HTMX_SRI = HTMX_SRI
+    LEAFLET_JS_URL = os.environ.get("LEAFLET_JS_URL", f"{LEAFLET_CDN}/leaflet.js")
+    LEAFLET_CSS_URL = os.environ.get("LEAFLET_CSS_URL", f"{LEAFLET_CDN}/leaflet.css")
+    LEAFLET_JS_SRI = LEAFLET_JS_SRI
+    LEAFLET_CSS_SRI = LEAFLET_CSS_SRI
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+    # argon2-cffi's defaults (RFC 9106 low-memory profile); rehashed on login when these change.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
+
+    PRIVACY_NOTICE_VERSION = "2026-11"
+    PASSWORD_RESET_TTL_SECONDS = 3600
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+
+class DevConfig(Config):
+    """`make run`: SQLite in instance/, demo data and demo accounts allowed."""
+
+    ENV_NAME = "development"
+    DEMO_MODE = True
+
+
+class TestConfig(Config):
+    """The test suite: an isolated database (`TEST_DATABASE_URL` for PostgreSQL), self-hosted assets."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    DEMO_MODE = True
+    SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    HTMX_URL = "/static/vendor/htmx-2.0.11.min.js"
+    LEAFLET_JS_URL = "/static/vendor/leaflet-1.9.4/leaflet.js"
+    LEAFLET_CSS_URL = "/static/vendor/leaflet-1.9.4/leaflet.css"
+    MAIL_SERVER = ""
+    GEOCODER = "offline"
+    # Argon2 at full cost makes a suite of hundreds of logins slow; the hashing code path is the same.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8 * 1024
+
+
+class ProductionConfig(Config):
+    """Behind nginx on PostgreSQL. Demo mode cannot be switched on here."""
+
+    ENV_NAME = "production"
+    DEMO_MODE = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls, settings: dict) -> None:
+        """Refuse to start with a missing or weak secret key, or with demo mode switched on."""
+        key = settings.get("SECRET_KEY") or ""
+        if settings.get("DEMO_MODE"):
+            raise RuntimeError("DEMO_MODE cannot be enabled in production")
+        if key in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,279 @@
+"""Portal Layanan Deli Serdang: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, render_template, request, url_for
+from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, Config
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.core.htmx import CONTENT_TARGET, is_htmx
+from portal.core.identity import mask_number, mask_phone
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ERROR_TITLES = {
+    400: "The request could not be understood",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "This action is not allowed here",
+    413: "The upload is too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def create_app(config_class: type[Config] | str | None = None) -> Flask:
+    """Build the app. Without an argument, `PORTAL_CONFIG` chooses (default: production)."""
+    if config_class is None or isinstance(config_class, str):
+        name = config_class or os.environ.get("PORTAL_CONFIG", "production")
+        config_class = CONFIGS[name]
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"),
+    )
+    app.config.from_object(config_class)
+    validate = getattr(config_class, "validate", None)
+    if validate is not None:
+        validate(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("ENV_NAME") == "production":
+        # One nginx in front: trust one hop of X-Forwarded-For/-Proto for client IP and https.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    _configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=os.path.join(app.root_path, "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.session_new"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    _import_models()
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    app.after_request(_security_headers)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    logging.getLogger("portal").setLevel(level)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _import_models() -> None:
+    # Every model module is imported so the metadata (and Alembic autogenerate) sees all tables.
+    import portal.accounts.models
+    import portal.core.audit
+    import portal.core.notifications
+    import portal.wilayah.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.admin_views import bp as admin_bp
+    from portal.accounts.views import bp as accounts_bp
+    from portal.main.views import bp as main_bp
+    from portal.wilayah.views import bp as wilayah_bp
+
+    for bp in (main_bp, accounts_bp, admin_bp, wilayah_bp):
+        app.register_blueprint(bp)
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    lang = request.cookies.get("lang") if has_request_context() else None
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Any:
+    from portal.accounts.models import User
+
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    from flask import redirect
+
+    from portal.core.htmx import hx_redirect
+
+    target = request.full_path if request.method == "GET" else request.path
+    target = target.rstrip("?")
+    login = url_for("accounts.session_new", next=target)
+    if is_htmx():
+        return hx_redirect(login, full=True)
+    return redirect(login)
+
+
+def format_rupiah(value: int | None) -> str:
+    """Rp 15.000 (Indonesian thousands separator), whatever the UI language."""
+    if value is None:
+        return ""
+    sign = "-" if value < 0 else ""
+    return f"{sign}Rp {abs(int(value)):,}".replace(",", ".")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal.core.time import as_utc
+
+    app.jinja_env.filters["rupiah"] = format_rupiah
+    app.jinja_env.filters["mask_nik"] = mask_number
+    app.jinja_env.filters["mask_phone"] = mask_phone
+
+    def wib(value: Any, fmt: str = "d MMM yyyy, HH.mm") -> str:
+        if value is None:
+            return ""
+        return babel_format_datetime(as_utc(value), fmt) + " WIB"
+
+    app.jinja_env.filters["wib"] = wib
+
+    def field_attrs(field: Any, described_by: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """HTML attributes of a form control: aria-describedby, aria-invalid, plus extras."""
+        attrs = dict(extra)
+        if described_by.strip():
+            attrs["aria-describedby"] = described_by.strip()
+        if field.errors:
+            attrs["aria-invalid"] = "true"
+        return attrs
+
+    app.jinja_env.globals["field_attrs"] = field_attrs
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        from portal.core.notifications import unread_count
+
+        unread = 0
+        if current_user.is_authenticated:
+            if "unread" not in g:
+                try:
+                    g.unread = unread_count(current_user.id)
+                except SQLAlchemyError:  # an error page must still render when the DB is down
+                    db.session.rollback()
+                    g.unread = 0
+            unread = g.unread
+        return {
+            "config": app.config,
+            "current_lang": str(get_locale() or "id"),
+            "unread_count": unread,
+        }
+
+
+def _render_error(code: int, description: str | None = None) -> Response:
+    fragment = is_htmx()
+    body = render_template(
+        f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html",
+        code=code,
+        title=_(ERROR_TITLES.get(code, "Something went wrong")),
+        description=description,
+        htmx_fragment=fragment,
+    )
+    response = Response(body, status=code, mimetype="text/html")
+    if fragment:
+        # Errors always replace the main content, whatever element the request aimed at.
+        response.headers["HX-Retarget"] = f"#{CONTENT_TARGET}"
+        response.headers["HX-Reswap"] = "outerHTML show:window:top"
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Response:
+        return _render_error(
+            400, _("The form expired or was sent from another site. Go back, reload and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response | HTTPException:
+        if exc.code is None or exc.code < 400:
+            return exc
+        return _render_error(exc.code)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> Response:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return _render_error(500)
+
+
+def _security_headers(response: Response) -> Response:
+    """CSP and friends on every response; only self and the pinned CDN may serve code."""
+    from flask import current_app
+
+    cfg = current_app.config
+    cdn_hosts = sorted(
+        {
+            _origin(cfg["HTMX_URL"]),
+            _origin(cfg["LEAFLET_JS_URL"]),
+            _origin(cfg["LEAFLET_CSS_URL"]),
+        }
+        - {""}
+    )
+    tiles = _origin(cfg["MAP_TILE_URL"])
+    csp = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *cdn_hosts],
+        "style-src": ["'self'", *cdn_hosts],
+        "img-src": ["'self'", "data:", *([tiles] if tiles else [])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+    response.headers["Content-Security-Policy"] = "; ".join(
+        f"{k} {' '.join(v)}" for k, v in csp.items()
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(self), geolocation=(self), microphone=()"
+    if cfg.get("SESSION_COOKIE_SECURE"):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if current_user and getattr(current_user, "is_authenticated", False):
+        # Pages of a logged-in user carry personal data: never store them in shared caches.
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

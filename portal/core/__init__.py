@@ -1,0 +1,1 @@
+"""Feature-agnostic building blocks shared by every service area."""

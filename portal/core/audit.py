@@ -1,0 +1,53 @@
+"""Append-only audit log of security-relevant actions (role changes, account disabling...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import JSON, DateTime, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from portal.core.time import utcnow
+from portal.extensions import db
+
+
+class AuditLog(db.Model):
+    """Who did what to whom, and when. Rows are never updated or deleted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+def record_audit(
+    action: str,
+    *,
+    actor: Any | None,
+    target_user: Any | None = None,
+    **detail: Any,
+) -> AuditLog:
+    """Add an audit entry to the current transaction (it commits or rolls back with the action)."""
+    entry = AuditLog(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        target_user_id=getattr(target_user, "id", None),
+        detail=detail,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditLog) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("audit_log is append-only")

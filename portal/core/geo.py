@@ -1,0 +1,141 @@
+"""Distances and geocoding.
+
+Distances are geodesic (WGS-84, geopy). Geocoding goes to Nominatim when GEOCODER=nominatim and
+otherwise stays offline, answering from the gazetteer (desa centroid, then kecamatan centroid).
+A network geocoder is never called inside a database transaction: a slow answer would hold locks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import current_app
+from geopy.distance import geodesic
+from geopy.exc import GeopyError
+from geopy.geocoders import Nominatim
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Deli Serdang's bounding box (with a margin); Nominatim results outside it are ignored.
+VIEWBOX = ((3.95, 98.45), (2.95, 99.20))
+
+
+@dataclass(frozen=True)
+class Point:
+    lat: float
+    lon: float
+    source: str = "pin"  # pin | nominatim | desa | kecamatan
+
+    def as_tuple(self) -> tuple[float, float]:
+        return (self.lat, self.lon)
+
+
+def distance_km(a: tuple[float, float] | Point, b: tuple[float, float] | Point) -> float:
+    """Geodesic distance in kilometres between two (lat, lon) points."""
+    pa = a.as_tuple() if isinstance(a, Point) else a
+    pb = b.as_tuple() if isinstance(b, Point) else b
+    return float(geodesic(pa, pb).km)
+
+
+class _TTLCache:
+    """A small thread-safe LRU cache with expiry, so repeated addresses do not hit Nominatim."""
+
+    def __init__(self, size: int = 1024, ttl: float = 24 * 3600) -> None:
+        self.size, self.ttl = size, ttl
+        self._data: OrderedDict[str, tuple[float, Point | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, Point | None]:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or item[0] < time.monotonic():
+                return False, None
+            self._data.move_to_end(key)
+            return True, item[1]
+
+    def put(self, key: str, value: Point | None) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + self.ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+geocode_cache = _TTLCache()
+
+
+def _nominatim() -> Nominatim:
+    cfg = current_app.config
+    return Nominatim(
+        user_agent=cfg["GEOCODER_USER_AGENT"],
+        timeout=cfg["GEOCODER_TIMEOUT"],
+        domain=cfg["NOMINATIM_DOMAIN"],
+        scheme=cfg["NOMINATIM_SCHEME"],
+    )
+
+
+def _ensure_no_transaction() -> None:
+    """End a read-only transaction before a network call; refuse if writes are pending."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("geocoding must not run inside a transaction with pending writes")
+    if session.in_transaction():
+        session.rollback()
+
+
+def gazetteer_point(desa_code: str | None, kecamatan_code: str | None) -> Point | None:
+    """The desa centroid, else the kecamatan centroid, else None."""
+    from portal.wilayah.models import Desa, Kecamatan
+
+    if desa_code and (desa := db.session.get(Desa, desa_code)) is not None:
+        return Point(desa.lat, desa.lon, "desa")
+    if kecamatan_code and (kec := db.session.get(Kecamatan, kecamatan_code)) is not None:
+        return Point(kec.lat, kec.lon, "kecamatan")
+    return None
+
+
+def geocode_address(
+    street: str | None, desa_code: str | None, kecamatan_code: str | None
+) -> Point | None:
+    """Best point for an address: Nominatim (when configured and it answers), else the gazetteer.
+
+    Call before starting the transaction that writes the result.
+    """
+    if current_app.config.get("GEOCODER") == "nominatim" and street:
+        from portal.wilayah.models import Desa, Kecamatan
+
+        desa = db.session.get(Desa, desa_code) if desa_code else None
+        kec = db.session.get(Kecamatan, kecamatan_code) if kecamatan_code else None
+        parts = [street, desa.name if desa else None, kec.name if kec else None, "Deli Serdang"]
+        query = ", ".join(p for p in parts if p)
+        _ensure_no_transaction()
+        hit, cached = geocode_cache.get(query)
+        if hit:
+            point = cached
+        else:
+            point = None
+            try:
+                location = _nominatim().geocode(
+                    query, country_codes="id", viewbox=VIEWBOX, bounded=True
+                )
+            except GeopyError as exc:
+                # Not cached: a passing outage should not pin an address to the centroid for a day.
+                log.warning("nominatim failed: %s", type(exc).__name__)
+                location = False
+            if location:
+                point = Point(location.latitude, location.longitude, "nominatim")
+            if location is not False:
+                geocode_cache.put(query, point)
+        if point is not None:
+            return point
+    return gazetteer_point(desa_code, kecamatan_code)

@@ -1,0 +1,79 @@
+"""In-app notifications (the bell) and email delivery through SMTP or the log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.time import utcnow
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class Notification(db.Model):
+    """A message to one user, shown under the bell until read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def notify(user_id: int, title: str, body: str = "", url: str | None = None) -> Notification:
+    """Queue an in-app notification in the current transaction."""
+    note = Notification(user_id=user_id, title=title, body=body, url=url)
+    db.session.add(note)
+    return note
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) unread notification of a user as read."""
+    stmt = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send a plain-text email through SMTP when MAIL_SERVER is set, otherwise write it to the log.
+
+    Called after the database commit, so a slow or failing mail server never holds a transaction.
+    """
+    cfg = current_app.config
+    msg = EmailMessage()
+    msg["From"] = cfg["MAIL_DEFAULT_SENDER"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    if not cfg.get("MAIL_SERVER"):
+        log.info("mail (MAIL_SERVER unset, not sent) subject=%r\n%s", subject, body)
+        return
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as smtp:
+        if cfg.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        smtp.send_message(msg)

@@ -1,0 +1,67 @@
+"""Demo data for `make run`, built through the same services a real user goes through."""
+
+from __future__ import annotations
+
+from portal.accounts import services
+from portal.accounts.models import Role, User
+from portal.wilayah.services import load_gazetteer
+
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - documented demo credential, demo mode only
+
+# email, name, phone, extra role, desa code, street
+DEMO_ACCOUNTS: list[tuple[str, str, str, Role | None, str, str]] = [
+    ("warga@demo.test", "Siti Warga Nasution", "081260000001", None, "12.07.28.1008",
+     "Jl. Diponegoro No. 12"),
+    ("penjual@demo.test", "Rudi Penjual Siregar", "081260000002", None, "12.07.02.2001",
+     "Jl. Medan-Lubuk Pakam Km 17"),
+    ("petugas.sadoku@demo.test", "Dewi Petugas SADOKU", "081260000003", Role.SADOKU_OFFICER,
+     "12.07.28.1008", "Jl. Karya Usaha, Kantor Disdukcapil"),
+    ("petugas.jumpamadu@demo.test", "Agus Petugas Jumpa Madu", "081260000004", Role.WASTE_OFFICER,
+     "12.07.25.2001", "Bank Sampah Induk BERSERI"),
+    ("admin@demo.test", "Admin Portal", "081260000005", Role.ADMIN, "12.07.28.1008",
+     "Kantor Bupati Deli Serdang"),
+]
+
+
+def seed_demo_data() -> list[tuple[str, str]]:
+    """Create what is missing; running it again changes nothing. Flushes, never commits."""
+    load_gazetteer()
+    admin: User | None = None
+    created: list[tuple[str, str]] = []
+    for email, name, phone, role, desa_code, street in DEMO_ACCOUNTS:
+        user = services.find_user_by_identifier(email)
+        if user is None:
+            user = services.register_user(
+                full_name=name, email=email, phone=phone, password=DEMO_PASSWORD, consent=True
+            )
+            services.update_profile(
+                user,
+                services.ProfileData(
+                    full_name=name,
+                    email=email,
+                    phone=user.phone,
+                    nik=None,
+                    address={
+                        "kecamatan_code": desa_code[:8],
+                        "desa_code": desa_code,
+                        "street": street,
+                        "rt": "001",
+                        "rw": "002",
+                        "landmark": None,
+                        "latitude": None,
+                        "longitude": None,
+                    },
+                ),
+            )
+        if role == Role.ADMIN:
+            services.bootstrap_admin(user)
+            admin = user
+        created.append((email, role.label if role else "resident"))
+    assert admin is not None
+    for email, _name, _phone, role, _desa, _street in DEMO_ACCOUNTS:
+        if role in (Role.SADOKU_OFFICER, Role.WASTE_OFFICER):
+            user = services.find_user_by_identifier(email)
+            assert user is not None
+            if not user.has_role(role):
+                services.grant_role(admin, user, role)
+    return created

@@ -1,0 +1,1 @@
+"""Pages that belong to no single service: home, privacy notice, language, health, notifications."""

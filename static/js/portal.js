@@ -1,0 +1,118 @@
+/* Small progressive enhancements. Every page works without this file.
+   1. If htmx did not load from the CDN, load the self-hosted copy.
+   2. The address widget's optional map pin (Leaflet, loaded only on pages that have the widget). */
+(function () {
+  "use strict";
+  var me = document.currentScript;
+
+  function loadScript(src, integrity, onload) {
+    var s = document.createElement("script");
+    s.src = src;
+    if (integrity) { s.integrity = integrity; s.crossOrigin = "anonymous"; }
+    s.onload = onload;
+    document.head.appendChild(s);
+  }
+
+  // 1. htmx fallback: both scripts are deferred, so htmx has run (or failed) before this.
+  if (!window.htmx && me && me.dataset.htmxFallback) {
+    loadScript(me.dataset.htmxFallback, null, null);
+  }
+
+  // 2. Map pin.
+  var leafletLoading = null;
+  function withLeaflet(cfg, done) {
+    if (window.L) { done(); return; }
+    if (!leafletLoading) {
+      leafletLoading = [];
+      var css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = cfg.leafletCss;
+      css.integrity = cfg.leafletCssSri;
+      css.crossOrigin = "anonymous";
+      document.head.appendChild(css);
+      loadScript(cfg.leafletJs, cfg.leafletJsSri, function () {
+        leafletLoading.forEach(function (fn) { fn(); });
+      });
+    }
+    leafletLoading.push(done);
+  }
+
+  function setupMap(box) {
+    if (box.dataset.ready) { return; }
+    box.dataset.ready = "1";
+    var form = box.closest("form");
+    var lat = box.querySelector("#latitude");
+    var lon = box.querySelector("#longitude");
+    var status = box.querySelector(".pin-status");
+    var mapEl = box.querySelector(".map");
+    var actions = box.querySelector(".map-actions");
+    withLeaflet(box.dataset, function () {
+      var L = window.L;
+      mapEl.hidden = false;
+      actions.hidden = false;
+      var start = centre(form, lat, lon);
+      var map = L.map(mapEl, { scrollWheelZoom: false }).setView(start.point, start.zoom);
+      L.tileLayer(box.dataset.tiles, {
+        maxZoom: 19,
+        attribution: "&copy; OpenStreetMap"
+      }).addTo(map);
+      var marker = null;
+      function show() {
+        if (lat.value && lon.value) {
+          status.textContent = box.dataset.labelSet
+            .replace("{lat}", Number(lat.value).toFixed(5))
+            .replace("{lon}", Number(lon.value).toFixed(5));
+        } else {
+          status.textContent = box.dataset.labelNone;
+        }
+      }
+      function place(latlng) {
+        lat.value = latlng.lat.toFixed(6);
+        lon.value = latlng.lng.toFixed(6);
+        if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng).addTo(map); }
+        show();
+      }
+      if (lat.value && lon.value) { place(L.latLng(Number(lat.value), Number(lon.value))); }
+      map.on("click", function (e) { place(e.latlng); });
+      box.querySelector("[data-action=clear]").addEventListener("click", function () {
+        lat.value = ""; lon.value = "";
+        if (marker) { map.removeLayer(marker); marker = null; }
+        show();
+      });
+      box.querySelector("[data-action=locate]").addEventListener("click", function () {
+        if (!navigator.geolocation) { status.textContent = box.dataset.labelDenied; return; }
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
+          place(ll);
+          map.setView(ll, 17);
+        }, function () { status.textContent = box.dataset.labelDenied; }, { timeout: 10000 });
+      });
+      // Recentre on the chosen desa while no pin is set.
+      form.addEventListener("change", function (e) {
+        if (marker || !(e.target.id === "desa" || e.target.id === "kecamatan")) { return; }
+        var c = centre(form, lat, lon);
+        map.setView(c.point, c.zoom);
+      });
+    });
+  }
+
+  function centre(form, lat, lon) {
+    if (lat.value && lon.value) { return { point: [Number(lat.value), Number(lon.value)], zoom: 17 }; }
+    var pick = function (sel) {
+      var el = form.querySelector(sel);
+      var opt = el && el.selectedOptions && el.selectedOptions[0];
+      return opt && opt.dataset.lat ? [Number(opt.dataset.lat), Number(opt.dataset.lon)] : null;
+    };
+    var d = pick("#desa");
+    if (d) { return { point: d, zoom: 15 }; }
+    var k = pick("#kecamatan");
+    if (k) { return { point: k, zoom: 13 }; }
+    return { point: [3.53, 98.75], zoom: 10 };
+  }
+
+  function init(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-address-map]").forEach(setupMap);
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
+})();
