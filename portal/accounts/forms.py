@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.accounts.models import GRANTABLE_ROLES
 from portal.core.forms import BaseForm
@@ -24,6 +27,25 @@ def _phone_filter(value: Any) -> Any:
 
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
+
+
+class EmailAddress:
+    """A syntactically valid email address (no DNS look-up: forms must not wait on the network).
+
+    The reserved `.test` domain is accepted only in demo mode, where the demo accounts live.
+    """
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not field.data:
+            return
+        try:
+            validate_email(
+                field.data,
+                check_deliverability=False,
+                test_environment=bool(current_app.config.get("DEMO_MODE")),
+            )
+        except EmailNotValidError as exc:
+            raise ValidationError(_l("Enter an email address like nama@contoh.id")) from exc
 
 
 class PhoneNumber:
@@ -92,7 +114,7 @@ class ContactFields:
         validators=[
             Optional(),
             Length(max=254),
-            Email(message=_l("Enter an email address like nama@contoh.id")),
+            EmailAddress(),
         ],
         filters=[_lower],
     )
@@ -138,7 +160,7 @@ class PasswordResetRequestForm(BaseForm):
         _l("Email address"),
         validators=[
             InputRequired(message=_l("Enter the email address of your account")),
-            Email(message=_l("Enter an email address like nama@contoh.id")),
+            EmailAddress(),
         ],
         filters=[_lower],
     )
@@ -183,11 +205,7 @@ class ProfileForm(AddressFields, ContactFields, BaseForm):
 
 
 class RoleGrantForm(BaseForm):
-    role = SelectField(
-        _l("Role"),
-        choices=[(r.value, r.label) for r in GRANTABLE_ROLES],
-        validators=[InputRequired(message=_l("Choose a role"))],
-    )
+    role = SelectField(_l("Role"), validators=[InputRequired(message=_l("Choose a role"))])
     scope = StringField(
         _l("Waste unit (for Jumpa Madu officers)"),
         description=_l("The unit's code; leave empty for other roles"),
@@ -197,7 +215,7 @@ class RoleGrantForm(BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Labels are lazy: build choices per request so they follow the chosen language.
-        self.role.choices = [(r.value, r.label) for r in GRANTABLE_ROLES]
+        self.role.choices = [SelectChoice(r.value, r.label) for r in GRANTABLE_ROLES]
 
 
 class ConfirmForm(BaseForm):

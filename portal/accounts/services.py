@@ -49,11 +49,11 @@ def find_user_by_identifier(identifier: str) -> User | None:
 def _check_contact_free(email: str | None, phone: str | None, exclude: User | None = None) -> None:
     if email:
         other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-        if other is not None and other is not exclude:
+        if other is not None and (exclude is None or other.id != exclude.id):
             raise DomainError("email", _("An account with this email already exists; log in instead"))
     if phone:
         other = db.session.scalar(select(User).where(User.phone == phone))
-        if other is not None and other is not exclude:
+        if other is not None and (exclude is None or other.id != exclude.id):
             raise DomainError("phone", _("An account with this phone number already exists; log in instead"))
 
 
@@ -141,6 +141,7 @@ def _invalidate_reset_tokens(user: User) -> None:
         update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
+        .execution_options(synchronize_session="fetch")
     )
 
 
@@ -190,6 +191,7 @@ def reset_password(token: str, new_password: str) -> User:
         )
         .values(used_at=now)
         .returning(PasswordResetToken.user_id)
+        .execution_options(synchronize_session="fetch")
     ).scalar()
     if claimed is None:
         raise DomainError(None, _("This reset link has expired or was already used; ask for a new one"))

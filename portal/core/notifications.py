@@ -54,7 +54,8 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
-    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+    stmt = stmt.values(read_at=utcnow()).execution_options(synchronize_session="fetch")
+    return db.session.execute(stmt).rowcount
 
 
 def send_mail(to: str, subject: str, body: str) -> None:

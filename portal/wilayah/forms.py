@@ -32,11 +32,11 @@ class AddressFields:
 
     ADDRESS_REQUIRED = True
 
+    # Rendered by the address_widget macro and checked against the gazetteer in validate_*.
     kecamatan = SelectField(_l("Kecamatan"), choices=[], validate_choice=False)
     desa = SelectField(_l("Desa / kelurahan"), choices=[], validate_choice=False)
-    street = StringField(
-        _l("Street, house number or hamlet (dusun)"), validators=[Optional(), Length(max=200)]
-    )
+    # No Optional() here: it would stop the chain before validate_street decides if it is needed.
+    street = StringField(_l("Street, house number or hamlet (dusun)"), validators=[Length(max=200)])
     rt = StringField(
         _l("RT"),
         validators=[Optional(), Regexp(r"^\d{1,3}$", message=_l("Enter the RT as a number, like 003"))],
@@ -54,9 +54,7 @@ class AddressFields:
     def load_address_choices(self) -> None:
         kecamatan = all_kecamatan()
         self.kecamatan_list = kecamatan
-        self.kecamatan.choices = [("", "")] + [(k.code, k.name) for k in kecamatan]
         self.desa_list = desa_of(None)
-        self.desa.choices = [("", "")] + [(d.code, d.name) for d in self.desa_list]
         self._kec_codes = {k.code for k in kecamatan}
         self._desa_kec = {d.code: d.kecamatan_code for d in self.desa_list}
 

@@ -1,0 +1,52 @@
+# Portal Layanan Deli Serdang. `make run` and `make test` are the contract (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := PORTAL_CONFIG=development $(BIN)/flask --app wsgi
+TRANSLATIONS := portal/translations
+
+.PHONY: run test test-fast lint translations extract-messages migrate clean help
+
+help:
+	@echo "make run    - install, migrate, load demo data, serve on http://127.0.0.1:5000"
+	@echo "make test   - install test extras and run the whole suite (TEST_DATABASE_URL for PostgreSQL)"
+	@echo "make lint   - ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d $(TRANSLATIONS)
+
+run: $(VENV)/.installed translations
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) seed demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(VENV)/.installed-test translations
+	$(BIN)/ruff check portal tests config.py wsgi.py
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check portal tests config.py wsgi.py
+
+# Refresh the message catalogue after changing user-facing text, then translate the new entries.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output --project="Portal Layanan Deli Serdang" .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --no-location
+
+migrate: $(VENV)/.installed
+	$(FLASK) db upgrade
+
+clean:
+	rm -rf $(VENV) instance/portal.db .pytest_cache

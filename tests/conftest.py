@@ -1,0 +1,135 @@
+"""Shared fixtures: one app per test session, a clean database per test, logged-in clients.
+
+The same suite runs on SQLite (a temporary file, so threads share it) and on PostgreSQL when
+TEST_DATABASE_URL is set. View tests do not push an app context of their own: the test client
+would reuse it, and Flask's `g` (and Flask-Login's cached user) would leak between requests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from config import TestConfig
+from portal import create_app
+from portal.core.geo import geocode_cache
+from portal.extensions import db, limiter
+from portal.wilayah.services import load_gazetteer
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+REFERENCE_TABLES = {"kecamatan", "desa"}
+CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def _test_config(tmp_dir: str) -> type[TestConfig]:
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/portal-test.db"
+    return type("SessionTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url})
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(_test_config(str(tmp_path_factory.mktemp("db"))))
+    with app.app_context():
+        _drop_everything()
+        db.create_all()
+        load_gazetteer()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    """Start from an empty schema, whatever an earlier (interrupted) run left behind."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app: Flask) -> Iterator[None]:
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            with db.engine.begin() as conn:
+                for table in tables:
+                    conn.execute(table.delete())
+        limiter.reset()
+    geocode_cache.clear()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An app context (and a request context) for service-layer tests."""
+    with app.test_request_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    page = client.get("/privacy").get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def post(
+    client: FlaskClient, url: str, data: dict | None = None, *, htmx: str | None = None, **kw
+):  # type: ignore[no-untyped-def]
+    """POST a form with the session's CSRF token; `htmx` names the HX-Target to imitate htmx."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    headers = dict(kw.pop("headers", {}) or {})
+    if htmx is not None:
+        headers.update({"HX-Request": "true", "HX-Target": htmx})
+    return client.post(url, data=data, headers=headers, **kw)
+
+
+def log_in(client: FlaskClient, identifier: str, password: str = DEFAULT_PASSWORD):  # type: ignore[no-untyped-def]
+    return post(client, "/accounts/login", {"identifier": identifier, "password": password})
+
+
+@pytest.fixture
+def login_as(app: Flask, client: FlaskClient) -> Callable[..., SimpleNamespace]:
+    """Create a user (optionally with roles) and log the test client in through the login form."""
+
+    def _login(*roles, **fields) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            user = make_user(roles=roles, **fields)
+            info = SimpleNamespace(
+                id=user.id, email=user.email, phone=user.phone, password=DEFAULT_PASSWORD
+            )
+        response = log_in(client, info.email or info.phone)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return info
+
+    return _login

@@ -1,0 +1,77 @@
+"""Command-line tasks an operator runs: seeding and first-admin bootstrap."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from config import ProductionConfig
+from portal.accounts.models import Role, RoleGrant, User
+from portal.core.audit import AuditLog
+from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from portal.extensions import db
+from portal.wilayah.models import Desa, Kecamatan
+from tests.conftest import log_in
+
+
+def _counts(app):
+    with app.app_context():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (User, RoleGrant, AuditLog, Kecamatan, Desa)
+        )
+
+
+def test_seed_demo_is_idempotent_and_all_demo_logins_work(app, runner):
+    first = runner.invoke(args=["seed", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "warga@demo.test" in first.output and DEMO_PASSWORD in first.output
+    counts = _counts(app)
+    assert counts == (5, 3, 3, 22, 394)
+    second = runner.invoke(args=["seed", "demo"])
+    assert second.exit_code == 0, second.output
+    assert _counts(app) == counts
+    expected_roles = {
+        "warga@demo.test": set(),
+        "penjual@demo.test": set(),
+        "petugas.sadoku@demo.test": {Role.SADOKU_OFFICER},
+        "petugas.jumpamadu@demo.test": {Role.WASTE_OFFICER},
+        "admin@demo.test": {Role.ADMIN},
+    }
+    assert {a[0] for a in DEMO_ACCOUNTS} == set(expected_roles)
+    for email, roles in expected_roles.items():
+        client = app.test_client()
+        assert log_in(client, email, DEMO_PASSWORD).status_code == 303, email
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == email))
+            assert user.roles == roles and user.has_address
+
+
+def test_seed_demo_is_refused_outside_demo_mode(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "DEMO_MODE", False)
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code != 0 and "demo mode" in result.output
+    assert _counts(app)[0] == 0
+
+
+def test_seed_wilayah_is_idempotent(app, runner):
+    for _ in range(2):
+        result = runner.invoke(args=["seed", "wilayah"])
+        assert result.exit_code == 0 and "22 kecamatan, 394 desa" in result.output
+
+
+def test_create_admin(app, runner):
+    result = runner.invoke(
+        args=["accounts", "create-admin", "--name", "Kepala Dinas", "--email", "kadis@contoh.id"],
+        input="rahasia-dinas-kominfo\nrahasia-dinas-kominfo\n",
+    )
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    assert log_in(client, "kadis@contoh.id", "rahasia-dinas-kominfo").status_code == 303
+    assert client.get("/admin/users").status_code == 200
+    with app.app_context():
+        entry = db.session.scalar(select(AuditLog))
+        assert entry.action == "role_granted" and entry.actor_id is None
+
+
+def test_production_config_has_no_demo_mode():
+    assert ProductionConfig.DEMO_MODE is False
