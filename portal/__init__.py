@@ -65,7 +65,8 @@ def create_app(config_class: type[Config] | str | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.session_new"
     login_manager.login_message = None
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": residents on mobile data change IP often and must not be logged out.
+    login_manager.session_protection = "basic"
 
     _import_models()
     _register_blueprints(app)
