@@ -42,7 +42,7 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
-    # Office points (unverified in DOMAIN.md), used for routes and distances; override per deployment.
+    # Office point (unverified in DOMAIN.md) where routes start; override per deployment.
     DISDUKCAPIL_POINT = (
         float(os.environ.get("DISDUKCAPIL_LAT", "3.559")),
         float(os.environ.get("DISDUKCAPIL_LON", "98.874")),
@@ -64,7 +64,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
 
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; forms left open stay usable
+    WTF_CSRF_TIME_LIMIT = (
+        None  # the token lives as long as the session; forms left open stay usable
+    )
 
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
@@ -82,7 +84,9 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Portal Deli Serdang <noreply@localhost>")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Portal Deli Serdang <noreply@localhost>"
+    )
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
 
     GEOCODER = os.environ.get("GEOCODER", "offline")  # "offline" or "nominatim"
@@ -119,19 +123,19 @@ class DevConfig(Config):
 
 
 class TestConfig(Config):
-    """The test suite: an isolated database (`TEST_DATABASE_URL` for PostgreSQL), self-hosted assets."""
+    """The test suite: an isolated database (`TEST_DATABASE_URL` for PostgreSQL), local assets."""
 
     ENV_NAME = "test"
     TESTING = True
     DEMO_MODE = True
-    SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+    SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     HTMX_URL = "/static/vendor/htmx-2.0.11.min.js"
     LEAFLET_JS_URL = "/static/vendor/leaflet-1.9.4/leaflet.js"
     LEAFLET_CSS_URL = "/static/vendor/leaflet-1.9.4/leaflet.css"
     MAIL_SERVER = ""
     GEOCODER = "offline"
-    # Argon2 at full cost makes a suite of hundreds of logins slow; the hashing code path is the same.
+    # Argon2 at full cost makes hundreds of test logins slow; the hashing code path is the same.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8 * 1024
 

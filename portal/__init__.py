@@ -9,26 +9,26 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, render_template, request, url_for
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, Config
-from sqlalchemy.exc import SQLAlchemyError
-
 from portal.core.htmx import CONTENT_TARGET, is_htmx
 from portal.core.identity import mask_number, mask_phone
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ERROR_TITLES = {
-    400: "The request could not be understood",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "This action is not allowed here",
-    413: "The upload is too large",
-    429: "Too many attempts",
-    500: "Something went wrong",
+    400: _l("The request could not be understood"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("This action is not allowed here"),
+    413: _l("The upload is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
 }
 
 
@@ -198,7 +198,7 @@ def _render_error(code: int, description: str | None = None) -> Response:
     body = render_template(
         f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html",
         code=code,
-        title=_(ERROR_TITLES.get(code, "Something went wrong")),
+        title=str(ERROR_TITLES.get(code, ERROR_TITLES[500])),
         description=description,
         htmx_fragment=fragment,
     )

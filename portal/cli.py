@@ -31,7 +31,7 @@ def seed_demo() -> None:
 
     accounts = seed_demo_data()
     db.session.commit()
-    click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in accounts:
         click.echo(f"  {email:<32} {role}")
 

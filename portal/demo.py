@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from portal.wilayah.services import load_gazetteer
@@ -10,16 +12,46 @@ DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - documented demo credential, d
 
 # email, name, phone, extra role, desa code, street
 DEMO_ACCOUNTS: list[tuple[str, str, str, Role | None, str, str]] = [
-    ("warga@demo.test", "Siti Warga Nasution", "081260000001", None, "12.07.28.1008",
-     "Jl. Diponegoro No. 12"),
-    ("penjual@demo.test", "Rudi Penjual Siregar", "081260000002", None, "12.07.02.2001",
-     "Jl. Medan-Lubuk Pakam Km 17"),
-    ("petugas.sadoku@demo.test", "Dewi Petugas SADOKU", "081260000003", Role.SADOKU_OFFICER,
-     "12.07.28.1008", "Jl. Karya Usaha, Kantor Disdukcapil"),
-    ("petugas.jumpamadu@demo.test", "Agus Petugas Jumpa Madu", "081260000004", Role.WASTE_OFFICER,
-     "12.07.25.2001", "Bank Sampah Induk BERSERI"),
-    ("admin@demo.test", "Admin Portal", "081260000005", Role.ADMIN, "12.07.28.1008",
-     "Kantor Bupati Deli Serdang"),
+    (
+        "warga@demo.test",
+        "Siti Warga Nasution",
+        "081260000001",
+        None,
+        "12.07.28.1008",
+        "Jl. Diponegoro No. 12",
+    ),
+    (
+        "penjual@demo.test",
+        "Rudi Penjual Siregar",
+        "081260000002",
+        None,
+        "12.07.02.2001",
+        "Jl. Medan-Lubuk Pakam Km 17",
+    ),
+    (
+        "petugas.sadoku@demo.test",
+        "Dewi Petugas SADOKU",
+        "081260000003",
+        Role.SADOKU_OFFICER,
+        "12.07.28.1008",
+        "Jl. Karya Usaha, Kantor Disdukcapil",
+    ),
+    (
+        "petugas.jumpamadu@demo.test",
+        "Agus Petugas Jumpa Madu",
+        "081260000004",
+        Role.WASTE_OFFICER,
+        "12.07.25.2001",
+        "Bank Sampah Induk BERSERI",
+    ),
+    (
+        "admin@demo.test",
+        "Admin Portal",
+        "081260000005",
+        Role.ADMIN,
+        "12.07.28.1008",
+        "Kantor Bupati Deli Serdang",
+    ),
 ]
 
 
@@ -56,7 +88,7 @@ def seed_demo_data() -> list[tuple[str, str]]:
         if role == Role.ADMIN:
             services.bootstrap_admin(user)
             admin = user
-        created.append((email, role.label if role else "resident"))
+        created.append((email, role.label if role else str(_("Resident"))))
     assert admin is not None
     for email, _name, _phone, role, _desa, _street in DEMO_ACCOUNTS:
         if role in (Role.SADOKU_OFFICER, Role.WASTE_OFFICER):

@@ -102,9 +102,7 @@ def csrf_token(client: FlaskClient) -> str:
     return match.group(1)
 
 
-def post(
-    client: FlaskClient, url: str, data: dict | None = None, *, htmx: str | None = None, **kw
-):  # type: ignore[no-untyped-def]
+def post(client: FlaskClient, url: str, data: dict | None = None, *, htmx: str | None = None, **kw):  # type: ignore[no-untyped-def]
     """POST a form with the session's CSRF token; `htmx` names the HX-Target to imitate htmx."""
     data = dict(data or {})
     data.setdefault("csrf_token", csrf_token(client))

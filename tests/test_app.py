@@ -34,7 +34,12 @@ def test_security_headers_on_every_response(client):
     for url in ("/", "/accounts/login", "/nope", "/healthz", "/static/css/portal.css"):
         response = client.get(url)
         csp = response.headers["Content-Security-Policy"]
-        for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "default-src 'self'"):
+        for directive in (
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "default-src 'self'",
+        ):
             assert directive in csp, (url, directive)
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -89,7 +94,9 @@ def test_unexpected_errors_render_500_and_roll_back(app, client, monkeypatch):
 
 
 def test_upload_size_is_capped(client):
-    response = client.post("/accounts/login", data=b"x" * (13 * 1024 * 1024), content_type="application/octet-stream")
+    response = client.post(
+        "/accounts/login", data=b"x" * (13 * 1024 * 1024), content_type="application/octet-stream"
+    )
     assert response.status_code == 413
 
 

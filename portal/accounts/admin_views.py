@@ -134,7 +134,10 @@ def _set_disabled(user_id: int, disabled: bool):
 def audit_index():
     page = _page()
     entries = db.session.scalars(
-        select(AuditLog).order_by(AuditLog.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        select(AuditLog)
+        .order_by(AuditLog.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     users = {
         u.id: u

@@ -139,7 +139,10 @@ class RegisterForm(ContactFields, BaseForm):
         validators=[InputRequired(message=_l("Choose a password")), NewPassword()],
     )
     consent = BooleanField(
-        _l("I have read the privacy notice and agree that my data is used to provide these services"),
+        _l(
+            "I have read the privacy notice and agree that my data is used "
+            "to provide these services"
+        ),
         validators=[InputRequired(message=_l("Agree to the privacy notice to create an account"))],
     )
 

@@ -67,9 +67,7 @@ class User(AddressMixin, UserMixin, db.Model):
     """A person with one login for every service. Email and/or phone identify them."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contact"),
-    )
+    __table_args__ = (CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contact"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(120))
@@ -136,7 +134,9 @@ class RoleGrant(db.Model):
     """One role held by one user, with an optional scope (e.g. the waste unit of an officer)."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (UniqueConstraint("user_id", "role", "scope", name="uq_role_grants_user_role"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "scope", name="uq_role_grants_user_role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -50,11 +50,15 @@ def _check_contact_free(email: str | None, phone: str | None, exclude: User | No
     if email:
         other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
         if other is not None and (exclude is None or other.id != exclude.id):
-            raise DomainError("email", _("An account with this email already exists; log in instead"))
+            raise DomainError(
+                "email", _("An account with this email already exists; log in instead")
+            )
     if phone:
         other = db.session.scalar(select(User).where(User.phone == phone))
         if other is not None and (exclude is None or other.id != exclude.id):
-            raise DomainError("phone", _("An account with this phone number already exists; log in instead"))
+            raise DomainError(
+                "phone", _("An account with this phone number already exists; log in instead")
+            )
 
 
 def _check_new_password(password: str, field: str) -> None:
@@ -70,7 +74,7 @@ def register_user(
     phone: str | None = None,
     consent: bool,
 ) -> User:
-    """Create a resident account. Consent to the current privacy notice is recorded with its time."""
+    """Create a resident account, recording consent to the current privacy notice and its time."""
     if not consent:
         raise DomainError("consent", _("Agree to the privacy notice to create an account"))
     if not email and not phone:
@@ -194,7 +198,9 @@ def reset_password(token: str, new_password: str) -> User:
         .execution_options(synchronize_session="fetch")
     ).scalar()
     if claimed is None:
-        raise DomainError(None, _("This reset link has expired or was already used; ask for a new one"))
+        raise DomainError(
+            None, _("This reset link has expired or was already used; ask for a new one")
+        )
     user = db.session.get(User, claimed)
     assert user is not None
     user.password_hash = hash_password(new_password)
@@ -244,7 +250,7 @@ def grant_role(actor: User, user: User, role: Role, scope: str = "") -> RoleGran
 
 
 def revoke_role(actor: User, user: User, grant_id: int) -> None:
-    """Take a role away (audited). An admin cannot remove their own admin role, to avoid lock-out."""
+    """Take a role away (audited). Admins cannot remove their own admin role (no lock-out)."""
     grant = next((g for g in user.grants if g.id == grant_id), None)
     if grant is None:
         raise DomainError(None, _("This role was already removed"))
@@ -265,7 +271,9 @@ def set_disabled(actor: User, user: User, disabled: bool) -> None:
         return
     user.is_disabled = disabled
     user.disabled_at = utcnow() if disabled else None
-    record_audit("account_disabled" if disabled else "account_enabled", actor=actor, target_user=user)
+    record_audit(
+        "account_disabled" if disabled else "account_enabled", actor=actor, target_user=user
+    )
     db.session.flush()
 
 

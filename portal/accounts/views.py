@@ -35,7 +35,10 @@ def _account_limit() -> str:
 def _account_key() -> str:
     """Rate-limit key for the account being tried, whatever way its phone or email is written."""
     raw = (
-        request.form.get("identifier") or request.form.get("email") or request.form.get("phone") or ""
+        request.form.get("identifier")
+        or request.form.get("email")
+        or request.form.get("phone")
+        or ""
     )
     user = services.find_user_by_identifier(raw)
     return f"user:{user.id}" if user else f"id:{raw.strip().lower()[:254]}"
@@ -86,7 +89,9 @@ def account_new():
             db.session.commit()
             session.clear()
             login_user(user)
-            flash(_("Your account is ready. Add your address so services can reach you."), "success")
+            flash(
+                _("Your account is ready. Add your address so services can reach you."), "success"
+            )
             return hx_redirect(url_for("accounts.profile_edit"), full=True)
     if form.is_submitted():
         return _invalid("accounts/account_new.html", form)
@@ -163,7 +168,8 @@ def password_reset_request():
                 _("Reset your Portal Layanan Deli Serdang password"),
                 _(
                     "Hello %(name)s,\n\nOpen this link within 1 hour to choose a new password:\n"
-                    "%(link)s\n\nThe link works once. If you did not ask for it, ignore this email; "
+                    "%(link)s\n\nThe link works once. "
+                    "If you did not ask for it, ignore this email; "
                     "your password stays the same.\n",
                     name=user.first_name,
                     link=link,

@@ -17,6 +17,8 @@ from flask import current_app
 from geopy.distance import geodesic
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.extensions import db
 
@@ -84,11 +86,31 @@ def _nominatim() -> Nominatim:
     )
 
 
-def _ensure_no_transaction() -> None:
-    """End a read-only transaction before a network call; refuse if writes are pending."""
-    session = db.session
-    if session.new or session.dirty or session.deleted:
+_WROTE = "portal_geo_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flushed_writes(session: Session, _ctx: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flushed_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def _refuse_pending_writes() -> None:
+    """Geocoding ends the current transaction, so it must not hold anything unsaved."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
         raise RuntimeError("geocoding must not run inside a transaction with pending writes")
+
+
+def _end_read_only_transaction() -> None:
+    """Close a read-only transaction so no locks are held while the network answers."""
+    _refuse_pending_writes()
+    session = db.session()
     if session.in_transaction():
         session.rollback()
 
@@ -114,11 +136,13 @@ def geocode_address(
     if current_app.config.get("GEOCODER") == "nominatim" and street:
         from portal.wilayah.models import Desa, Kecamatan
 
+        # Checked before the reads below: their autoflush would hide pending writes.
+        _refuse_pending_writes()
         desa = db.session.get(Desa, desa_code) if desa_code else None
         kec = db.session.get(Kecamatan, kecamatan_code) if kecamatan_code else None
         parts = [street, desa.name if desa else None, kec.name if kec else None, "Deli Serdang"]
         query = ", ".join(p for p in parts if p)
-        _ensure_no_transaction()
+        _end_read_only_transaction()
         hit, cached = geocode_cache.get(query)
         if hit:
             point = cached

@@ -31,8 +31,8 @@ def render_page(
     """Render a page, only the <main> of it for boosted navigation, or only a partial.
 
     The partial is returned only when HX-Target names its root id; a boosted navigation (target
-    ``content``) gets the page's <title> and <main>; everything else gets the whole document, so every
-    URL works without JavaScript and in a new tab.
+    ``content``) gets the page's <title> and <main>; everything else gets the whole document, so
+    every URL works without JavaScript and in a new tab.
     """
     tgt = hx_target()
     if partial is not None and target is not None and tgt == target:

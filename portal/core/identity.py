@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_DIGITS16 = re.compile(r"^\d{16}$")
-_PHONE = re.compile(r"^628[1-9][0-9]{7,10}$")
+# ASCII digits only, the whole string: \d would let full-width or Arabic-Indic digits through.
+_DIGITS16 = re.compile(r"[0-9]{16}")
+_PHONE = re.compile(r"628[1-9][0-9]{7,10}")
 MASK = "\u2022"  # bullet
 
 
@@ -29,7 +30,7 @@ def nik_problem(value: str) -> str | None:
     Structure: PP KK CC DDMMYY NNNN; women's day has 40 added. The regency prefix is not checked:
     people who moved to Deli Serdang keep the NIK they were first given elsewhere.
     """
-    if not _DIGITS16.match(value):
+    if not _DIGITS16.fullmatch(value):
         return "length"
     day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
     if 41 <= day <= 71:
@@ -49,7 +50,7 @@ def is_valid_nik(value: str) -> bool:
 
 def kk_problem(value: str) -> str | None:
     """Why `value` is not a well-formed nomor KK (region code, issue date DDMMYY, serial)."""
-    if not _DIGITS16.match(value):
+    if not _DIGITS16.fullmatch(value):
         return "length"
     day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
     if not (1 <= month <= 12) or not (1 <= day <= 31) or not _valid_date(day, month, yy):
@@ -70,19 +71,19 @@ def normalize_phone(value: str) -> str | None:
 
     Accepts what people type: spaces, dashes, brackets, +62, 62, 0 or a bare 8 at the start.
     """
-    digits = re.sub(r"\D", "", value or "")
+    digits = re.sub(r"[^0-9]", "", value or "")
     if digits.startswith("0"):
         digits = "62" + digits[1:]
     elif digits.startswith("8"):
         digits = "62" + digits
-    if not _PHONE.match(digits):
+    if not _PHONE.fullmatch(digits):
         return None
     return "+" + digits
 
 
 def looks_like_phone(value: str) -> bool:
     """True when a login identifier is meant as a phone number rather than an email address."""
-    return "@" not in value and bool(re.search(r"\d", value or ""))
+    return "@" not in value and bool(re.search(r"[0-9]", value or ""))
 
 
 def mask_number(value: str | None, keep_start: int = 4, keep_end: int = 4) -> str:

@@ -70,7 +70,7 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only same-site paths may be used as `next=`: no scheme, no host, no `//` or backslash tricks."""
+    """Only same-site paths may be `next=`: no scheme, no host, no `//` or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
     if "\\" in target or any(ord(c) < 32 for c in target):

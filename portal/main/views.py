@@ -23,9 +23,7 @@ def home():
 
 @bp.route("/privacy")
 def privacy():
-    return render_page(
-        "main/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"]
-    )
+    return render_page("main/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"])
 
 
 @bp.route("/language", methods=["POST"])

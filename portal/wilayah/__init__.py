@@ -1,1 +1,1 @@
-"""The regency's gazetteer: 22 kecamatan and 394 desa/kelurahan, and the address widget behind it."""
+"""The regency's gazetteer (22 kecamatan, 394 desa/kelurahan) and the address widget on it."""

@@ -39,15 +39,19 @@ class AddressFields:
     street = StringField(_l("Street, house number or hamlet (dusun)"), validators=[Length(max=200)])
     rt = StringField(
         _l("RT"),
-        validators=[Optional(), Regexp(r"^\d{1,3}$", message=_l("Enter the RT as a number, like 003"))],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{1,3}$", message=_l("Enter the RT as a number, like 003")),
+        ],
     )
     rw = StringField(
         _l("RW"),
-        validators=[Optional(), Regexp(r"^\d{1,3}$", message=_l("Enter the RW as a number, like 001"))],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{1,3}$", message=_l("Enter the RW as a number, like 001")),
+        ],
     )
-    landmark = StringField(
-        _l("Landmark (optional)"), validators=[Optional(), Length(max=200)]
-    )
+    landmark = StringField(_l("Landmark (optional)"), validators=[Optional(), Length(max=200)])
     latitude = HiddenField(_l("Map pin latitude"))
     longitude = HiddenField(_l("Map pin longitude"))
 

@@ -1,6 +1,7 @@
 /* Small progressive enhancements. Every page works without this file.
    1. If htmx did not load from the CDN, load the self-hosted copy.
-   2. The address widget's optional map pin (Leaflet, loaded only on pages that have the widget). */
+   2. Focus after htmx replaces the main content, as a full page load would reset it.
+   3. The address widget's optional map pin (Leaflet, loaded only on pages that have the widget). */
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -18,7 +19,17 @@
     loadScript(me.dataset.htmxFallback, null, null);
   }
 
-  // 2. Map pin.
+  // 2. Focus: a form with errors puts keyboard and screen-reader users on the error summary;
+  // any other new page puts them at the start of the main content, not on the link they left.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "content") { return; }
+    var main = document.getElementById("content");
+    if (!main) { return; }
+    var summary = main.querySelector(".error-summary");
+    (summary || main).focus({ preventScroll: !summary });
+  });
+
+  // 3. Map pin.
   var leafletLoading = null;
   function withLeaflet(cfg, done) {
     if (window.L) { done(); return; }

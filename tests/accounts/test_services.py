@@ -69,7 +69,8 @@ def test_register_refuses_an_email_or_phone_already_used(ctx):
 
 
 @pytest.mark.parametrize(
-    "identifier", ["siti@contoh.id", "SITI@contoh.id", "081234567890", "+62 812-3456-7890", "81234567890"]
+    "identifier",
+    ["siti@contoh.id", "SITI@contoh.id", "081234567890", "+62 812-3456-7890", "81234567890"],
 )
 def test_authenticate_by_email_or_phone_in_any_common_form(ctx, identifier):
     _register(phone="081234567890")
@@ -124,7 +125,11 @@ def test_reset_token_expires_after_an_hour(ctx):
     _register()
     _, token = services.create_password_reset("siti@contoh.id")
     row = db.session.scalar(select(PasswordResetToken))
-    assert dt.timedelta(minutes=59) < row.expires_at.replace(tzinfo=dt.UTC) - utcnow() <= dt.timedelta(hours=1)
+    assert (
+        dt.timedelta(minutes=59)
+        < row.expires_at.replace(tzinfo=dt.UTC) - utcnow()
+        <= dt.timedelta(hours=1)
+    )
     row.expires_at = utcnow() - dt.timedelta(seconds=1)
     db.session.flush()
     assert services.reset_token_user(token) is None
@@ -151,7 +156,10 @@ def test_update_profile_keeps_contacts_unique_and_saves_address(ctx):
     other = _register(email="lain@contoh.id", phone="081298765432")
     user = _register()
     data = services.ProfileData(
-        full_name="Siti A.", email="siti@contoh.id", phone="+6281298765432", nik=None,
+        full_name="Siti A.",
+        email="siti@contoh.id",
+        phone="+6281298765432",
+        nik=None,
         address=dict(LUBUK_PAKAM_ADDRESS),
     )
     with pytest.raises(DomainError) as err:

@@ -12,7 +12,7 @@ from portal.accounts.models import Role, User
 from portal.core.audit import AuditLog
 from portal.extensions import db
 from tests.conftest import csrf_token, log_in, post
-from tests.factories import DEFAULT_PASSWORD, LUBUK_PAKAM_ADDRESS, make_user
+from tests.factories import DEFAULT_PASSWORD, make_user
 
 REGISTER = {
     "full_name": "Siti Aminah",
@@ -105,8 +105,10 @@ def test_wrong_password_is_422_without_saying_which_part_was_wrong(client, app):
     wrong_password = log_in(client, "budi@contoh.id", "salah-sandi-123")
     unknown_user = log_in(client, "tidak.ada@contoh.id", "salah-sandi-123")
     assert wrong_password.status_code == unknown_user.status_code == 422
-    message = re.search(r'error-summary.*?<li>(.*?)</li>', text(wrong_password), re.S).group(1)
-    assert message == re.search(r'error-summary.*?<li>(.*?)</li>', text(unknown_user), re.S).group(1)
+    message = re.search(r"error-summary.*?<li>(.*?)</li>", text(wrong_password), re.S).group(1)
+    assert message == re.search(r"error-summary.*?<li>(.*?)</li>", text(unknown_user), re.S).group(
+        1
+    )
     assert 'value="budi@contoh.id"' in text(wrong_password)
 
 
@@ -134,7 +136,11 @@ def test_protected_page_sends_anonymous_users_to_login_and_back(client, app):
 def test_remember_me_sets_a_persistent_cookie(client, app):
     with app.app_context():
         make_user(email="budi@contoh.id")
-    post(client, "/accounts/login", {"identifier": "budi@contoh.id", "password": DEFAULT_PASSWORD, "remember": "y"})
+    post(
+        client,
+        "/accounts/login",
+        {"identifier": "budi@contoh.id", "password": DEFAULT_PASSWORD, "remember": "y"},
+    )
     cookie = client.get_cookie("remember_token")
     assert cookie is not None and cookie.http_only and cookie.expires is not None
 
@@ -162,9 +168,17 @@ def test_a_disabled_account_is_logged_out_on_its_next_request(client, app, login
 
 def test_change_password(client, login_as):
     user = login_as()
-    wrong = post(client, "/accounts/password", {"current_password": "salah", "new_password": "sandi-baru-yang-panjang"})
+    wrong = post(
+        client,
+        "/accounts/password",
+        {"current_password": "salah", "new_password": "sandi-baru-yang-panjang"},
+    )
     assert wrong.status_code == 422 and 'href="#current_password"' in text(wrong)
-    ok = post(client, "/accounts/password", {"current_password": DEFAULT_PASSWORD, "new_password": "sandi-baru-yang-panjang"})
+    ok = post(
+        client,
+        "/accounts/password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": "sandi-baru-yang-panjang"},
+    )
     assert ok.status_code == 303
     post(client, "/accounts/logout")
     assert log_in(client, user.email).status_code == 422
@@ -173,7 +187,11 @@ def test_change_password(client, login_as):
 
 def test_change_password_refuses_a_common_one(client, login_as):
     login_as()
-    response = post(client, "/accounts/password", {"current_password": DEFAULT_PASSWORD, "new_password": "iloveyou"})
+    response = post(
+        client,
+        "/accounts/password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": "iloveyou"},
+    )
     assert response.status_code == 422 and 'href="#new_password"' in text(response)
 
 
@@ -213,7 +231,12 @@ def test_profile_edit_saves_address_and_pin(client, login_as, app):
     assert response.status_code == 303
     with app.app_context():
         saved = db.session.get(User, user.id)
-        assert (saved.desa_code, saved.rt, saved.rw, saved.nik) == ("12.07.28.1008", "001", "002", "1207284506900001")
+        assert (saved.desa_code, saved.rt, saved.rw, saved.nik) == (
+            "12.07.28.1008",
+            "001",
+            "002",
+            "1207284506900001",
+        )
         assert saved.latitude == pytest.approx(3.5561)
     assert "Lubuk Pakam III" in text(client.get("/accounts/profile"))
 
@@ -232,9 +255,18 @@ def test_profile_edit_saves_address_and_pin(client, login_as, app):
 def test_profile_edit_errors_keep_what_was_typed(client, login_as, change, field):
     user = login_as()
     data = {
-        "full_name": "Siti Aminah", "email": user.email, "phone": "", "nik": "",
-        "kecamatan": "12.07.28", "desa": "12.07.28.1008", "street": "Jl. Sudirman No. 5",
-        "rt": "", "rw": "", "landmark": "Dekat pasar", "latitude": "", "longitude": "",
+        "full_name": "Siti Aminah",
+        "email": user.email,
+        "phone": "",
+        "nik": "",
+        "kecamatan": "12.07.28",
+        "desa": "12.07.28.1008",
+        "street": "Jl. Sudirman No. 5",
+        "rt": "",
+        "rw": "",
+        "landmark": "Dekat pasar",
+        "latitude": "",
+        "longitude": "",
     }
     data.update(change)
     response = post(client, "/accounts/profile/edit", data)
@@ -242,13 +274,15 @@ def test_profile_edit_errors_keep_what_was_typed(client, login_as, change, field
     page = text(response)
     assert f'href="#{field}"' in page
     assert 'value="Dekat pasar"' in page
-    assert '<option value="12.07.28" data-lat' in page and 'selected>Lubuk Pakam</option>' in page
+    assert '<option value="12.07.28" data-lat' in page and "selected>Lubuk Pakam</option>" in page
 
 
 def test_profile_edit_htmx_fragment_and_full_page(client, login_as):
     login_as()
     full = client.get("/accounts/profile/edit")
-    fragment = client.get("/accounts/profile/edit", headers={"HX-Request": "true", "HX-Target": "content"})
+    fragment = client.get(
+        "/accounts/profile/edit", headers={"HX-Request": "true", "HX-Target": "content"}
+    )
     assert "<html" in text(full) and "<html" not in text(fragment)
     assert '<main id="content"' in text(fragment) and 'id="bell"' in text(fragment)
     assert "hx-swap-oob" in text(fragment)
@@ -257,15 +291,18 @@ def test_profile_edit_htmx_fragment_and_full_page(client, login_as):
 
 def test_desa_options_partial_and_plain_page(client):
     partial = client.get(
-        "/wilayah/desa?kecamatan=12.07.28", headers={"HX-Request": "true", "HX-Target": "desa-field"}
+        "/wilayah/desa?kecamatan=12.07.28",
+        headers={"HX-Request": "true", "HX-Target": "desa-field"},
     )
     body = text(partial)
     assert body.lstrip().startswith('<div id="desa-field"')
     assert 'value="12.07.28.1008"' in body and 'value="12.07.01.2001"' not in body
     plain = client.get("/wilayah/desa?kecamatan=12.07.28")
     assert "<html" in text(plain) and "Lubuk Pakam III" in text(plain)
-    everything = text(client.get("/wilayah/desa", headers={"HX-Request": "true", "HX-Target": "desa-field"}))
-    assert everything.count("<optgroup") == 22 and everything.count("<option value=\"12.07.") == 394
+    everything = text(
+        client.get("/wilayah/desa", headers={"HX-Request": "true", "HX-Target": "desa-field"})
+    )
+    assert everything.count("<optgroup") == 22 and everything.count('<option value="12.07.') == 394
 
 
 # --- notifications ------------------------------------------------------------------------------
@@ -309,7 +346,9 @@ def test_admin_search_plain_and_active_search_partial(client, app, login_as):
     plain = client.get("/admin/users?q=budi")
     assert "Budi Santoso" in text(plain) and "Siti Aminah" not in text(plain)
     assert "081211110000" not in text(plain) and "+6281211110000" not in text(plain)
-    partial = client.get("/admin/users?q=siti", headers={"HX-Request": "true", "HX-Target": "user-results"})
+    partial = client.get(
+        "/admin/users?q=siti", headers={"HX-Request": "true", "HX-Target": "user-results"}
+    )
     assert text(partial).lstrip().startswith('<div id="user-results"')
     assert "Siti Aminah" in text(partial) and "Budi Santoso" not in text(partial)
 
@@ -318,7 +357,9 @@ def test_admin_grants_and_revokes_a_role_with_audit(client, app, login_as):
     with app.app_context():
         target_id = make_user(full_name="Dewi Petugas").id
     login_as(Role.ADMIN)
-    response = post(client, f"/admin/users/{target_id}/roles", {"role": "waste_officer", "scope": "BSI-BERSERI"})
+    response = post(
+        client, f"/admin/users/{target_id}/roles", {"role": "waste_officer", "scope": "BSI-BERSERI"}
+    )
     assert response.status_code == 303
     page = text(client.get(f"/admin/users/{target_id}"))
     assert "BSI-BERSERI" in page and "role_granted" in page
@@ -326,7 +367,9 @@ def test_admin_grants_and_revokes_a_role_with_audit(client, app, login_as):
     assert post(client, f"/admin/users/{target_id}/roles/{grant_id}/delete").status_code == 303
     with app.app_context():
         assert not db.session.get(User, target_id).grants
-        actions = db.session.scalars(select(AuditLog.action).where(AuditLog.target_user_id == target_id)).all()
+        actions = db.session.scalars(
+            select(AuditLog.action).where(AuditLog.target_user_id == target_id)
+        ).all()
         assert actions == ["role_granted", "role_revoked"]
 
 
@@ -364,7 +407,9 @@ def test_unknown_user_is_404_for_admin(client, login_as):
 def test_post_without_csrf_token_is_refused(client, app):
     with app.app_context():
         make_user(email="budi@contoh.id")
-    response = client.post("/accounts/login", data={"identifier": "budi@contoh.id", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/accounts/login", data={"identifier": "budi@contoh.id", "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 400
     assert client.get("/accounts/profile").status_code == 302
 

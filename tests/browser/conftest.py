@@ -1,0 +1,100 @@
+"""Browser fixtures: the session app served over HTTP, Debian's Chromium driven by Playwright.
+
+Nothing here downloads a browser: Chromium is the system one at /usr/bin/chromium. Every request
+that does not go to the live server (CDNs, OpenStreetMap tiles) is aborted, so no test touches the
+internet. The app's CSP forbids inline scripts and eval; Playwright's `page.evaluate` (used to
+inject axe-core) runs through the DevTools protocol and is not subject to it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE_VIEWPORT = {"width": 360, "height": 740}  # a cheap Android phone
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test of this folder `browser` (this hook sees the whole session's items)."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The session app on a free local port, in a daemon thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        reason = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {reason}")
+        pytest.skip(reason)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh phone-sized context (no cookies) whose requests can only reach the live server."""
+    context = browser.new_context(viewport=PHONE_VIEWPORT, java_script_enabled=True, locale="id-ID")
+    prefix = live_server + "/"
+
+    def block(route: Route) -> None:
+        route.abort()
+
+    context.route(lambda url: not url.startswith(prefix), block)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def check_accessible(page: Page) -> None:
+    """Fail with axe-core's report when the page as it is now has accessibility violations."""
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[[Page], None]:
+    return check_accessible
