@@ -18,13 +18,6 @@ from portal.core.security import PASSWORD_MAX, PASSWORD_MIN, password_problem
 from portal.wilayah.forms import AddressFields
 
 
-def _phone_filter(value: Any) -> Any:
-    # Store the E.164 form when it parses; otherwise keep what was typed so it can be corrected.
-    if isinstance(value, str) and value:
-        return normalize_phone(value) or value
-    return value
-
-
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
@@ -105,8 +98,8 @@ class ContactFields:
     phone = StringField(
         _l("Mobile phone number"),
         description=_l("For example 0812 3456 7890"),
+        # Kept as typed (re-shown that way on errors); the service stores the +62 form.
         validators=[Optional(), PhoneNumber()],
-        filters=[_phone_filter],
     )
     email = EmailField(
         _l("Email address"),

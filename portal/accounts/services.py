@@ -223,11 +223,14 @@ def update_profile(user: User, data: ProfileData) -> User:
     """Save the profile and default address; the contact details must stay unique."""
     if not data.email and not data.phone:
         raise DomainError("phone", _("Enter a mobile phone number or an email address"))
+    phone = normalize_phone(data.phone) if data.phone else None
+    if data.phone and phone is None:
+        raise DomainError("phone", _("Enter a mobile number like 0812 3456 7890"))
     email = data.email.lower() if data.email else None
-    _check_contact_free(email, data.phone, exclude=user)
+    _check_contact_free(email, phone, exclude=user)
     user.full_name = data.full_name
     user.email = email
-    user.phone = data.phone
+    user.phone = phone
     user.nik = data.nik or None
     for key, value in data.address.items():
         setattr(user, key, value)

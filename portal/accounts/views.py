@@ -17,6 +17,7 @@ from portal.accounts.forms import (
 )
 from portal.core.errors import DomainError
 from portal.core.htmx import hx_redirect, render_page
+from portal.core.identity import local_phone
 from portal.core.notifications import send_mail
 from portal.core.security import is_safe_next
 from portal.extensions import db, limiter
@@ -218,7 +219,7 @@ def profile_edit():
     if request.method == "GET":
         form.full_name.data = current_user.full_name
         form.email.data = current_user.email or ""
-        form.phone.data = current_user.phone or ""
+        form.phone.data = local_phone(current_user.phone)
         form.nik.data = current_user.nik or ""
         form.fill_address(current_user)
     if form.validate_on_submit():

@@ -81,6 +81,13 @@ def normalize_phone(value: str) -> str | None:
     return "+" + digits
 
 
+def local_phone(e164: str | None) -> str:
+    """The way people write their own number: +6281234567890 -> 081234567890."""
+    if not e164:
+        return ""
+    return "0" + e164[3:] if e164.startswith("+62") else e164
+
+
 def looks_like_phone(value: str) -> bool:
     """True when a login identifier is meant as a phone number rather than an email address."""
     return "@" not in value and bool(re.search(r"[0-9]", value or ""))

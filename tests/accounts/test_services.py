@@ -165,9 +165,10 @@ def test_update_profile_keeps_contacts_unique_and_saves_address(ctx):
     with pytest.raises(DomainError) as err:
         services.update_profile(user, data)
     assert err.value.field == "phone"
-    data.phone = "+6281211112222"
+    data.phone = "0812-1111-2222"
     data.nik = "1207284506900001"
     services.update_profile(user, data)
+    assert user.phone == "+6281211112222"
     assert user.desa.name == "Lubuk Pakam III" and user.kecamatan.name == "Lubuk Pakam"
     assert user.masked_nik == "1207" + "\u2022" * 8 + "0001"
     assert other.phone == "+6281298765432"

@@ -209,6 +209,7 @@ def test_profile_shows_nik_masked_and_only_the_edit_form_shows_it_whole(client, 
     assert "+6281234567890" not in show and "081234567890" not in show
     edit = text(client.get("/accounts/profile/edit"))
     assert 'value="1207284506900001"' in edit
+    assert 'value="081234567890"' in edit  # the way residents write their own number
 
 
 def test_profile_edit_saves_address_and_pin(client, login_as, app):

@@ -72,10 +72,10 @@ def browser() -> Iterator[Browser]:
         playwright.stop()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh phone-sized context (no cookies) whose requests can only reach the live server."""
-    context = browser.new_context(viewport=PHONE_VIEWPORT, java_script_enabled=True, locale="id-ID")
+def _page(browser: Browser, live_server: str, *, javascript: bool) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT, java_script_enabled=javascript, locale="id-ID"
+    )
     prefix = live_server + "/"
 
     def block(route: Route) -> None:
@@ -87,6 +87,18 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh phone-sized context (no cookies) whose requests can only reach the live server."""
+    yield from _page(browser, live_server, javascript=True)
+
+
+@pytest.fixture
+def page_without_js(browser: Browser, live_server: str) -> Iterator[Page]:
+    """The same with JavaScript off: every flow must still work as plain HTML forms."""
+    yield from _page(browser, live_server, javascript=False)
 
 
 def check_accessible(page: Page) -> None:

@@ -127,6 +127,8 @@ def test_invalid_register_form_is_swapped_in_place(
     expect(page).to_have_url(_url("/accounts/register"))
     # htmx swapped the 422 response into the page: no reload happened.
     assert page.evaluate("window.__marker") == "same-document"
+    # As after a page load, keyboard and screen-reader users start at the error summary.
+    expect(summary).to_be_focused()
 
     # An error link moves to its field.
     summary.locator("a[href='#password']").click()
@@ -184,3 +186,57 @@ def test_admin_user_list_is_accessible(
     page.goto(f"{live_server}/admin/users")
     expect(page.locator("#user-results table tbody tr")).to_have_count(2)
     assert_accessible(page)
+
+
+def test_map_pin_is_saved_with_the_profile(app: Flask, page: Page, live_server: str) -> None:
+    with app.app_context():
+        email = make_user(address=LUBUK_PAKAM_ADDRESS).email
+    _log_in(page, live_server, email)
+    page.goto(f"{live_server}/accounts/profile/edit")
+    the_map = page.locator("[data-address-map] .map.leaflet-container")
+    expect(the_map).to_be_visible()
+    the_map.click(position={"x": 150, "y": 120})
+    # The map starts on the desa centroid, so a pin near its middle is inside Lubuk Pakam.
+    expect(page.locator("#latitude")).to_have_value(re.compile(r"^3\.5\d+$"))
+    expect(page.locator("#longitude")).to_have_value(re.compile(r"^98\.8\d+$"))
+    expect(page.locator(".pin-status")).not_to_have_text(re.compile("belum"))
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(_url("/accounts/profile"))
+    expect(page.locator("main dl.summary-list")).to_contain_text("Titik peta")
+
+
+def test_register_and_profile_work_without_javascript(
+    page_without_js: Page, live_server: str
+) -> None:
+    page = page_without_js
+    page.goto(f"{live_server}/accounts/register")
+    page.locator("#full_name").fill(FULL_NAME)
+    page.locator("#phone").fill(PHONE_TYPED)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    # No consent: the server answers 422 with the summary and keeps what was typed.
+    expect(page.locator("main .error-summary a[href='#consent']")).to_be_visible()
+    expect(page.locator("#full_name")).to_have_value(FULL_NAME)
+    expect(page.locator("#phone")).to_have_value(PHONE_TYPED)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#consent").check()
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(_url("/accounts/profile/edit"))
+
+    # Without htmx the desa list is the full one, grouped by kecamatan.
+    expect(page.locator("select#desa optgroup")).to_have_count(22)
+    expect(page.locator("[data-address-map] .map-actions")).to_be_hidden()
+    page.locator("select#kecamatan").select_option(LUBUK_PAKAM)
+    page.locator("select#desa").select_option(DESA_ELSEWHERE)  # a slip: another kecamatan's desa
+    page.locator("#street").fill("Jl. Sudirman No. 5")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main .error-summary a[href='#desa']")).to_be_visible()
+    expect(page.locator("#street")).to_have_value("Jl. Sudirman No. 5")
+    page.locator("select#desa").select_option(LUBUK_PAKAM_III)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(_url("/accounts/profile"))
+    expect(page.locator("main dl.summary-list")).to_contain_text("Lubuk Pakam III")
+
+    # Log out is a plain form POST too.
+    page.locator("header nav.account-nav").get_by_role("button").click()
+    expect(page.locator("header nav.account-nav a[href$='/accounts/login']")).to_be_visible()
