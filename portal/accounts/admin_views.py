@@ -24,11 +24,20 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-@bp.route("/users")
+@bp.route("/users", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def user_index():
-    query = request.args.get("q", "").strip()[:100]
-    page = _page()
+    """All accounts (GET, paged), or a search (POST).
+
+    Searches go in the body, not the URL: a phone number or email in `?q=` would end up in
+    access logs, browser history and Referer headers. GOV.UK Notify's admin does the same.
+    """
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        query, page = request.form.get("q", "").strip()[:100], 1
+    else:
+        query, page = "", _page()
     users, total = services.search_users(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_page(
         "admin/user_index.html",
@@ -38,7 +47,8 @@ def user_index():
         total=total,
         query=query,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        # A search shows its first page only; past that, the admin narrows the search.
+        pages=1 if query else max(1, -(-total // PAGE_SIZE)),
     )
 
 

@@ -290,8 +290,11 @@ def search_users(query: str, *, limit: int = 25, offset: int = 0) -> tuple[list[
         phone = normalize_phone(q)
         if phone:
             conditions.append(User.phone == phone)
-        elif any(c.isdigit() for c in q):
-            conditions.append(User.phone.like(f"%{''.join(c for c in q if c.isdigit())}%"))
+        elif digits := "".join(c for c in q if c in "0123456789"):
+            # Part of a number as people type it (0813 1111) against the stored +62 form.
+            if digits.startswith("0"):
+                digits = "62" + digits[1:]
+            conditions.append(User.phone.like(f"%{digits}%"))
         stmt = stmt.where(or_(*conditions))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     users = db.session.scalars(stmt.order_by(User.id.desc()).limit(limit).offset(offset)).all()

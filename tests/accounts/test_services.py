@@ -240,5 +240,6 @@ def test_search_users_by_name_email_or_phone(ctx):
     make_user(full_name="Siti Aminah", email="siti@contoh.id")
     assert [u.full_name for u in services.search_users("budi")[0]] == ["Budi Santoso"]
     assert [u.full_name for u in services.search_users("0812 1111 0000")[0]] == ["Budi Santoso"]
+    assert [u.full_name for u in services.search_users("0812 1111")[0]] == ["Budi Santoso"]
     assert [u.full_name for u in services.search_users("SITI@")[0]] == ["Siti Aminah"]
     assert services.search_users("")[1] == 2

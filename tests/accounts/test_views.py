@@ -344,14 +344,28 @@ def test_admin_search_plain_and_active_search_partial(client, app, login_as):
         make_user(full_name="Budi Santoso", email="budi@contoh.id", phone="081211110000")
         make_user(full_name="Siti Aminah")
     login_as(Role.ADMIN, full_name="Admin Uji")
-    plain = client.get("/admin/users?q=budi")
+    listing = text(client.get("/admin/users"))
+    assert "Budi Santoso" in listing and "Siti Aminah" in listing
+    plain = post(client, "/admin/users", {"q": "0812 1111 0000"})
+    assert plain.status_code == 200
     assert "Budi Santoso" in text(plain) and "Siti Aminah" not in text(plain)
     assert "081211110000" not in text(plain) and "+6281211110000" not in text(plain)
-    partial = client.get(
-        "/admin/users?q=siti", headers={"HX-Request": "true", "HX-Target": "user-results"}
-    )
+    partial = post(client, "/admin/users", {"q": "siti"}, htmx="user-results")
     assert text(partial).lstrip().startswith('<div id="user-results"')
     assert "Siti Aminah" in text(partial) and "Budi Santoso" not in text(partial)
+    assert "HX-Push-Url" not in partial.headers
+
+
+def test_admin_search_never_puts_the_query_in_a_url(client, app, login_as):
+    with app.app_context():
+        make_user(full_name="Budi Santoso", phone="081211110000")
+    login_as(Role.ADMIN)
+    page = text(client.get("/admin/users"))
+    form = re.search(r'<form method="post" action="/admin/users"[^>]*>', page)
+    assert form is not None and "hx-push-url" not in form.group(0)
+    response = post(client, "/admin/users", {"q": "081211110000"})
+    assert "Budi Santoso" in text(response)
+    assert "081211110000" not in "".join(re.findall(r'href="([^"]*)"', text(response)))
 
 
 def test_admin_grants_and_revokes_a_role_with_audit(client, app, login_as):

@@ -187,6 +187,12 @@ def test_admin_user_list_is_accessible(
     expect(page.locator("#user-results table tbody tr")).to_have_count(2)
     assert_accessible(page)
 
+    # Active search: results follow the typing, and the phone never reaches the address bar.
+    page.locator("#user-search").press_sequentially("0813 1111")
+    expect(page.locator("#user-results table tbody tr")).to_have_count(1)
+    expect(page.locator("#user-results")).to_contain_text("Budi Santoso")
+    expect(page).to_have_url(_url("/admin/users"))
+
 
 def test_map_pin_is_saved_with_the_profile(app: Flask, page: Page, live_server: str) -> None:
     with app.app_context():
