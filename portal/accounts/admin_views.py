@@ -11,8 +11,8 @@ from portal.accounts import services
 from portal.accounts.forms import ConfirmForm, RoleGrantForm
 from portal.accounts.models import Role, User
 from portal.accounts.permissions import get_user_or_404, role_required
+from portal.core.actions import perform
 from portal.core.audit import AuditLog
-from portal.core.errors import DomainError
 from portal.core.htmx import hx_redirect, render_page
 from portal.extensions import db
 
@@ -83,13 +83,13 @@ def role_create(user_id: int):
     user = get_user_or_404(user_id, current_user)
     form = RoleGrantForm()
     if form.validate_on_submit():
-        try:
-            services.grant_role(current_user, user, Role(form.role.data), form.scope.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            form.add_domain_error(exc)
-        else:
-            db.session.commit()
+        grant = perform(
+            lambda: services.grant_role(
+                current_user, user, Role(form.role.data), form.scope.data or ""
+            ),
+            form,
+        )
+        if grant.ok:
             flash(_("Role granted."), "success")
             return hx_redirect(url_for("admin.user_show", user_id=user.id))
     return _user_page(user, grant_form=form, status=422)
@@ -101,13 +101,7 @@ def role_delete(user_id: int, grant_id: int):
     user = get_user_or_404(user_id, current_user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.revoke_role(current_user, user, grant_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if perform(lambda: services.revoke_role(current_user, user, grant_id)).ok:
         flash(_("Role removed."), "success")
     return hx_redirect(url_for("admin.user_show", user_id=user.id))
 
@@ -128,13 +122,7 @@ def _set_disabled(user_id: int, disabled: bool):
     user = get_user_or_404(user_id, current_user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_disabled(current_user, user, disabled)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if perform(lambda: services.set_disabled(current_user, user, disabled)).ok:
         flash(_("Account disabled.") if disabled else _("Account enabled."), "success")
     return hx_redirect(url_for("admin.user_show", user_id=user.id))
 

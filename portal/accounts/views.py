@@ -15,12 +15,13 @@ from portal.accounts.forms import (
     ProfileForm,
     RegisterForm,
 )
-from portal.core.errors import DomainError
+from portal.core.actions import perform
+from portal.core.forms import render_form
 from portal.core.htmx import hx_redirect, render_page
 from portal.core.identity import local_phone
 from portal.core.notifications import send_mail
 from portal.core.security import is_safe_next
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -63,11 +64,6 @@ def _next_url(default: str) -> str:
     return target if is_safe_next(target) else default
 
 
-def _invalid(template: str, form, **ctx):  # type: ignore[no-untyped-def]
-    """Re-render a form with its errors: 422, error summary, everything typed kept."""
-    return render_page(template, form=form, status=422, **ctx)
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @_auth_limits
 def account_new():
@@ -75,28 +71,24 @@ def account_new():
         return hx_redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register_user(
+        outcome = perform(
+            lambda: services.register_user(
                 full_name=form.full_name.data,
                 email=form.email.data or None,
                 phone=form.phone.data or None,
                 password=form.password.data,
                 consent=form.consent.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.add_domain_error(exc)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if outcome.ok:
             session.clear()
-            login_user(user)
+            login_user(outcome.value)
             flash(
                 _("Your account is ready. Add your address so services can reach you."), "success"
             )
             return hx_redirect(url_for("accounts.profile_edit"), full=True)
-    if form.is_submitted():
-        return _invalid("accounts/account_new.html", form)
-    return render_page("accounts/account_new.html", form=form)
+    return render_form("accounts/account_new.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -106,22 +98,19 @@ def session_new():
         return hx_redirect(_next_url(url_for("main.home")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.identifier.data, form.password.data)
+        user = perform(
+            lambda: services.authenticate(form.identifier.data, form.password.data)
+        ).value
         if user is not None:
-            db.session.commit()
             target = _next_url(url_for("main.home"))
             session.clear()  # a fresh session on login: no fixation of a session from before
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.first_name), "success")
             return hx_redirect(target, full=True)
-        db.session.rollback()
         form.form_errors.append(
             _("The phone number or email and password do not match an active account")
         )
-        form.password.data = ""
-    if form.is_submitted():
-        return _invalid("accounts/session_new.html", form, next=_next_url(""))
-    return render_page("accounts/session_new.html", form=form, next=_next_url(""))
+    return render_form("accounts/session_new.html", form, next=_next_url(""))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -138,20 +127,16 @@ def session_delete():
 def password_edit():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(
+        change = perform(
+            lambda: services.change_password(
                 current_user, form.current_password.data, form.new_password.data
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.add_domain_error(exc)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if change.ok:
             flash(_("Your password has been changed."), "success")
             return hx_redirect(url_for("accounts.profile_show"))
-    if form.is_submitted():
-        return _invalid("accounts/password_edit.html", form)
-    return render_page("accounts/password_edit.html", form=form)
+    return render_form("accounts/password_edit.html", form)
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
@@ -159,9 +144,9 @@ def password_edit():
 def password_reset_request():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        created = services.create_password_reset(form.email.data)
-        db.session.commit()
+        created = perform(lambda: services.create_password_reset(form.email.data)).value
         if created is not None:
+            # After the commit: a slow mail server must not hold the transaction open.
             user, token = created
             link = url_for("accounts.password_reset_edit", token=token, _external=True)
             send_mail(
@@ -176,33 +161,26 @@ def password_reset_request():
                     link=link,
                 ),
             )
+        # The same answer whether or not the address has an account.
         return render_page("accounts/password_reset_sent.html", email=form.email.data)
-    if form.is_submitted():
-        return _invalid("accounts/password_reset_request.html", form)
-    return render_page("accounts/password_reset_request.html", form=form)
+    return render_form("accounts/password_reset_request.html", form)
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 @_auth_limits
 def password_reset_edit(token: str):
-    form = PasswordResetForm()
     if services.reset_token_user(token) is None:
         return render_page("accounts/password_reset_invalid.html", status=404)
-    if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.add_domain_error(exc)
-        else:
-            db.session.commit()
-            logout_user()
-            session.clear()
-            flash(_("Your password has been changed. Log in with the new password."), "success")
-            return hx_redirect(url_for("accounts.session_new"), full=True)
-    if form.is_submitted():
-        return _invalid("accounts/password_reset_edit.html", form, token=token)
-    return render_page("accounts/password_reset_edit.html", form=form, token=token)
+    form = PasswordResetForm()
+    reset = form.validate_on_submit() and perform(
+        lambda: services.reset_password(token, form.password.data), form
+    )
+    if reset and reset.ok:
+        logout_user()
+        session.clear()
+        flash(_("Your password has been changed. Log in with the new password."), "success")
+        return hx_redirect(url_for("accounts.session_new"), full=True)
+    return render_form("accounts/password_reset_edit.html", form, token=token)
 
 
 @bp.route("/profile")
@@ -230,15 +208,7 @@ def profile_edit():
             nik=form.nik.data or None,
             address=form.address_data(),
         )
-        try:
-            services.update_profile(current_user, data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.add_domain_error(exc)
-        else:
-            db.session.commit()
+        if perform(lambda: services.update_profile(current_user, data), form).ok:
             flash(_("Your profile has been saved."), "success")
             return hx_redirect(url_for("accounts.profile_show"))
-    if form.is_submitted():
-        return _invalid("accounts/profile_edit.html", form)
-    return render_page("accounts/profile_edit.html", form=form)
+    return render_form("accounts/profile_edit.html", form)

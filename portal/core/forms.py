@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask_wtf import FlaskForm
 
 from portal.core.errors import DomainError
+from portal.core.htmx import render_page
 
 
 def _strip(value: Any) -> Any:
@@ -34,3 +36,13 @@ class BaseForm(FlaskForm):
     @property
     def has_errors(self) -> bool:
         return bool(self.errors) or bool(self.form_errors)
+
+
+def render_form(template: str, form: BaseForm, **context: Any) -> Response:
+    """Render a page with a form: 200 when first shown, 422 when a submission comes back.
+
+    A form only comes back after a submission when it was refused, so 422 carries the error
+    summary, the inline messages and everything typed (and htmx swaps it, see base.html).
+    """
+    status = 422 if form.is_submitted() else 200
+    return render_page(template, form=form, status=status, **context)
