@@ -147,11 +147,13 @@ def format_rupiah(value: int | None) -> str:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from portal.core.audit import action_label
     from portal.core.time import as_utc
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["mask_nik"] = mask_number
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["audit_label"] = action_label
 
     def wib(value: Any, fmt: str = "d MMM yyyy, HH.mm") -> str:
         if value is None:

@@ -6,11 +6,26 @@ import datetime as dt
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.time import utcnow
 from portal.extensions import db
+
+# What an admin reads for each recorded action (the code stays in the row, for searching).
+ACTION_LABELS = {
+    "role_granted": _l("Role granted"),
+    "role_revoked": _l("Role removed"),
+    "account_disabled": _l("Account disabled"),
+    "account_enabled": _l("Account enabled"),
+    "password_changed": _l("Password changed"),
+    "password_reset": _l("Password reset by email"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 class AuditLog(db.Model):

@@ -104,10 +104,10 @@ def mask_number(value: str | None, keep_start: int = 4, keep_end: int = 4) -> st
 
 
 def mask_phone(value: str | None) -> str:
-    """Mask a phone for display: +62812••••7890."""
+    """Mask a phone for display in the form people know it: +6281234567890 -> 0812•••••890."""
     if not value:
         return ""
-    return mask_number(value, keep_start=6, keep_end=4)
+    return mask_number(local_phone(value), keep_start=4, keep_end=3)
 
 
 def mask_email(value: str | None) -> str:

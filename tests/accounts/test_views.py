@@ -377,7 +377,7 @@ def test_admin_grants_and_revokes_a_role_with_audit(client, app, login_as):
     )
     assert response.status_code == 303
     page = text(client.get(f"/admin/users/{target_id}"))
-    assert "BSI-BERSERI" in page and "role_granted" in page
+    assert "BSI-BERSERI" in page and "Peran diberikan" in page  # the audit entry, in Indonesian
     grant_id = re.search(rf"/admin/users/{target_id}/roles/(\d+)/delete", page).group(1)
     assert post(client, f"/admin/users/{target_id}/roles/{grant_id}/delete").status_code == 303
     with app.app_context():

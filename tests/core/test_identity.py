@@ -164,7 +164,7 @@ def test_mask_number_keeps_region_and_serial_only():
 
 
 def test_mask_phone_and_email():
-    assert mask_phone("+6281234567890") == "+62812••••7890"
+    assert mask_phone("+6281234567890") == "0812•••••890"  # the local form people know
     assert mask_phone(None) == ""
     assert mask_email("warga@demo.test") == "w•••@demo.test"
     assert mask_email("a@b.id") == "a•••@b.id"
