@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from portal.wilayah.services import all_kecamatan, desa_of
+from portal.wilayah.services import desa_grouped
 
 # Deli Serdang with a margin: a pin outside is a slip of the finger, not an address here.
 LAT_RANGE = (2.9, 4.0)
@@ -56,11 +56,10 @@ class AddressFields:
     longitude = HiddenField(_l("Map pin longitude"))
 
     def load_address_choices(self) -> None:
-        kecamatan = all_kecamatan()
-        self.kecamatan_list = kecamatan
-        self.desa_list = desa_of(None)
-        self._kec_codes = {k.code for k in kecamatan}
-        self._desa_kec = {d.code: d.kecamatan_code for d in self.desa_list}
+        self.desa_groups = desa_grouped()
+        self.kecamatan_list = [kec for kec, _desa in self.desa_groups]
+        self._kec_codes = {k.code for k in self.kecamatan_list}
+        self._desa_kec = {d.code: k.code for k, desa in self.desa_groups for d in desa}
 
     def _address_started(self) -> bool:
         return any((self.kecamatan.data, self.desa.data, self.street.data))

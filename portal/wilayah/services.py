@@ -53,3 +53,11 @@ def desa_of(kecamatan_code: str | None) -> list[Desa]:
     if kecamatan_code:
         stmt = stmt.where(Desa.kecamatan_code == kecamatan_code)
     return list(db.session.scalars(stmt.order_by(Kecamatan.name, Desa.name)))
+
+
+def desa_grouped() -> list[tuple[Kecamatan, list[Desa]]]:
+    """Every desa under its kecamatan, both by name: the no-JavaScript desa list."""
+    groups: dict[str, list[Desa]] = {}
+    for desa in desa_of(None):
+        groups.setdefault(desa.kecamatan_code, []).append(desa)
+    return [(k, groups.get(k.code, [])) for k in all_kecamatan()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from portal.core.htmx import render_page
-from portal.wilayah.services import all_kecamatan, desa_of
+from portal.wilayah.services import all_kecamatan, desa_grouped, desa_of
 
 bp = Blueprint("wilayah", __name__, url_prefix="/wilayah")
 
@@ -23,7 +23,8 @@ def desa_options():
         target="desa-field",
         kecamatan=kec,
         kecamatan_list=kecs,
-        desa_list=desa_of(kec.code if kec else None),
+        desa_list=desa_of(kec.code) if kec else [],
+        desa_groups=desa_grouped() if kec is None else [],
         selected=selected,
         grouped=kec is None,
     )

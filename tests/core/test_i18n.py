@@ -14,8 +14,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from portal import ERROR_TITLES, format_rupiah
+from portal import ERROR_TITLES
 from portal.accounts.models import Role
+from portal.core.money import format_rupiah
 from tests.conftest import post
 from tests.factories import make_user
 
