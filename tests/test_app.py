@@ -110,3 +110,15 @@ def test_healthz_ok_and_503_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(db.session, "execute", down)
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_home_explains_each_service_with_a_call_to_action(client, login_as):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="id">' in page
+    for anchor in ("sadoku", "jumpa-madu", "mall"):
+        section = page.split(f'id="{anchor}"')[1].split("</section>")[0]
+        assert 'class="button' in section and 'href="/accounts/register"' in section, anchor
+    login_as()
+    page = client.get("/").get_data(as_text=True)
+    assert "/accounts/register" not in page.split('id="sadoku"')[1]
+    assert 'href="/accounts/profile/edit"' in page.split('id="sadoku"')[1].split("</section>")[0]
