@@ -139,7 +139,15 @@ def test_invalid_register_form_is_swapped_in_place(
 def test_public_pages_are_accessible(
     page: Page, live_server: str, assert_accessible: AssertAccessible
 ) -> None:
-    for path in ("/", "/accounts/register", "/accounts/login"):
+    for path in (
+        "/",
+        "/accounts/register",
+        "/accounts/login",
+        "/accounts/password-reset",
+        "/privacy",
+        "/wilayah/desa",
+        "/halaman-yang-tidak-ada",
+    ):
         page.goto(live_server + path)
         expect(page.locator("main#content h1")).to_be_visible()
         assert_accessible(page)
@@ -167,6 +175,10 @@ def test_resident_pages_are_accessible(
     expect(page.locator("[data-address-map] .map-actions")).to_be_visible()
     assert_accessible(page)
 
+    page.goto(f"{live_server}/accounts/password")
+    expect(page.locator("#current_password")).to_be_visible()
+    assert_accessible(page)
+
     page.goto(f"{live_server}/notifications")
     notes = page.locator("main .notification-list")
     expect(notes).to_contain_text("Dokumen Anda sudah dicetak")
@@ -192,6 +204,11 @@ def test_admin_user_list_is_accessible(
     expect(page.locator("#user-results table tbody tr")).to_have_count(1)
     expect(page.locator("#user-results")).to_contain_text("Budi Santoso")
     expect(page).to_have_url(_url("/admin/users"))
+
+    # The account page with its role and disable forms.
+    page.locator("#user-results a", has_text="Budi Santoso").click()
+    expect(page.locator("main h1")).to_have_text("Budi Santoso")
+    assert_accessible(page)
 
 
 def test_map_pin_is_saved_with_the_profile(app: Flask, page: Page, live_server: str) -> None:
