@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import GRANTABLE_ROLES, PasswordResetToken, Role, RoleGrant, User
 from portal.core.audit import record_audit
@@ -61,6 +62,20 @@ def _check_contact_free(email: str | None, phone: str | None, exclude: User | No
             )
 
 
+def _flush_contacts() -> None:
+    """Flush a new or changed email/phone; a concurrent request may have taken it meanwhile.
+
+    The check in _check_contact_free gives the friendly message in the usual case; the unique
+    constraints decide the race, and the loser gets the same message instead of an error page.
+    """
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise DomainError(
+            "email", _("An account with this email or phone number already exists; log in instead")
+        ) from exc
+
+
 def _check_new_password(password: str, field: str) -> None:
     if password_problem(password):
         raise DomainError(field, _("Choose a password of 8 to 128 characters that is not common"))
@@ -96,7 +111,7 @@ def register_user(
         consent_version=current_app.config["PRIVACY_NOTICE_VERSION"],
     )
     db.session.add(user)
-    db.session.flush()
+    _flush_contacts()
     notify(
         user.id,
         _("Welcome to Portal Layanan Deli Serdang"),
@@ -234,7 +249,7 @@ def update_profile(user: User, data: ProfileData) -> User:
     user.nik = data.nik or None
     for key, value in data.address.items():
         setattr(user, key, value)
-    db.session.flush()
+    _flush_contacts()
     return user
 
 

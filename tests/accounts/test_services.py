@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts import services
 from portal.accounts.models import PasswordResetToken, Role, User
@@ -243,3 +243,15 @@ def test_search_users_by_name_email_or_phone(ctx):
     assert [u.full_name for u in services.search_users("0812 1111")[0]] == ["Budi Santoso"]
     assert [u.full_name for u in services.search_users("SITI@")[0]] == ["Siti Aminah"]
     assert services.search_users("")[1] == 2
+
+
+def test_a_registration_race_on_the_same_email_is_refused_cleanly(ctx, monkeypatch):
+    """Two requests can both pass the look-up; the unique index decides, with a clear message."""
+    _register(email="siti@contoh.id")
+    db.session.commit()
+    monkeypatch.setattr(services, "_check_contact_free", lambda *a, **k: None)
+    with pytest.raises(DomainError) as err:
+        _register(email="siti@contoh.id", full_name="Siti Kedua")
+    assert err.value.field == "email"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(User.id))) == 1
