@@ -96,6 +96,8 @@ class Config:
         "GEOCODER_USER_AGENT", "portal-deli-serdang/0.1 (admin@deliserdangkab.go.id)"
     )
     GEOCODER_TIMEOUT = _int("GEOCODER_TIMEOUT", 5)
+    # Nominatim's usage policy: at most one request per second (per process here).
+    GEOCODER_MIN_DELAY_SECONDS = float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1.0"))
 
     HTMX_URL = os.environ.get("HTMX_URL", HTMX_CDN_URL)
     HTMX_SRI = HTMX_SRI
@@ -135,6 +137,7 @@ class TestConfig(Config):
     LEAFLET_CSS_URL = "/static/vendor/leaflet-1.9.4/leaflet.css"
     MAIL_SERVER = ""
     GEOCODER = "offline"
+    GEOCODER_MIN_DELAY_SECONDS = 0.0
     # Argon2 at full cost makes hundreds of test logins slow; the hashing code path is the same.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8 * 1024

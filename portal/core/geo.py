@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flask import current_app
 from geopy.distance import geodesic
 from geopy.exc import GeopyError
+from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -76,14 +77,36 @@ class _TTLCache:
 geocode_cache = _TTLCache()
 
 
-def _nominatim() -> Nominatim:
+def _nominatim() -> RateLimiter:
+    """Nominatim's geocode, spaced at least GEOCODER_MIN_DELAY_SECONDS apart in this process.
+
+    The public server allows one request a second. geopy's RateLimiter (thread-safe) is kept per
+    app and settings; its retries and exception swallowing are off so an outage is not
+    mistaken for "address not found" (and cached as such).
+    """
     cfg = current_app.config
-    return Nominatim(
-        user_agent=cfg["GEOCODER_USER_AGENT"],
-        timeout=cfg["GEOCODER_TIMEOUT"],
-        domain=cfg["NOMINATIM_DOMAIN"],
-        scheme=cfg["NOMINATIM_SCHEME"],
+    key = (
+        cfg["NOMINATIM_DOMAIN"],
+        cfg["NOMINATIM_SCHEME"],
+        cfg["GEOCODER_USER_AGENT"],
+        cfg["GEOCODER_TIMEOUT"],
+        cfg["GEOCODER_MIN_DELAY_SECONDS"],
     )
+    cache = current_app.extensions.setdefault("portal_geocoder", {})
+    if key not in cache:
+        nominatim = Nominatim(
+            user_agent=cfg["GEOCODER_USER_AGENT"],
+            timeout=cfg["GEOCODER_TIMEOUT"],
+            domain=cfg["NOMINATIM_DOMAIN"],
+            scheme=cfg["NOMINATIM_SCHEME"],
+        )
+        cache[key] = RateLimiter(
+            nominatim.geocode,
+            min_delay_seconds=cfg["GEOCODER_MIN_DELAY_SECONDS"],
+            max_retries=0,
+            swallow_exceptions=False,
+        )
+    return cache[key]
 
 
 _WROTE = "portal_geo_wrote"
@@ -149,9 +172,7 @@ def geocode_address(
         else:
             point = None
             try:
-                location = _nominatim().geocode(
-                    query, country_codes="id", viewbox=VIEWBOX, bounded=True
-                )
+                location = _nominatim()(query, country_codes="id", viewbox=VIEWBOX, bounded=True)
             except GeopyError as exc:
                 # Not cached: a passing outage should not pin an address to the centroid for a day.
                 log.warning("nominatim failed: %s", type(exc).__name__)

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,6 +132,7 @@ def _handler(stub: StubNominatim) -> type[BaseHTTPRequestHandler]:
                     "path": url.path,
                     "query": {k: v[0] for k, v in parse_qs(url.query).items()},
                     "user_agent": self.headers.get("User-Agent"),
+                    "at": time.monotonic(),
                 }
             )
             if stub.delay:
@@ -258,3 +260,12 @@ def test_a_read_only_transaction_is_ended_before_the_network_call(ctx, nominatim
     assert db.session().in_transaction()
     assert geocode_address(STREET, DESA, KECAMATAN).source == "nominatim"
     assert not db.session().in_transaction()
+
+
+def test_requests_are_spaced_by_the_configured_delay(ctx, nominatim, monkeypatch):
+    """Nominatim's usage policy allows one request a second; two addresses in a row wait."""
+    monkeypatch.setitem(ctx.config, "GEOCODER_MIN_DELAY_SECONDS", 0.4)
+    geocode_address(STREET, DESA, KECAMATAN)
+    geocode_address("Jl. Tengku Raja Muda No. 1", DESA, KECAMATAN)
+    first, second = nominatim.requests
+    assert second["at"] - first["at"] >= 0.4
