@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -40,6 +41,14 @@ class Desa(db.Model):
     lon: Mapped[float] = mapped_column(Float)
 
     kecamatan: Mapped[Kecamatan] = relationship(back_populates="desa")
+
+    @property
+    def label(self) -> str:
+        """How the village is listed: kelurahan are marked, since a desa may share the name."""
+        if self.type != "kelurahan":
+            return self.name
+        kind = _("kelurahan")  # outside the f-string, where pybabel can extract it
+        return f"{self.name} ({kind})"
 
     def __repr__(self) -> str:
         return f"<Desa {self.code} {self.name}>"

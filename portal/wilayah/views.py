@@ -17,14 +17,15 @@ def desa_options():
     selected = request.args.get("desa", "")[:13]
     kecs = all_kecamatan()
     kec = next((k for k in kecs if k.code == kecamatan), None)
+    chosen = desa_of(kec.code) if kec else []
     return render_page(
         "wilayah/desa_index.html",
         partial="wilayah/_desa_field.html",
         target="desa-field",
         kecamatan=kec,
         kecamatan_list=kecs,
-        desa_list=desa_of(kec.code) if kec else [],
-        desa_groups=desa_grouped() if kec is None else [],
+        desa_list=chosen,
+        desa_groups=[(kec, chosen)] if kec else desa_grouped(),
         selected=selected,
         grouped=kec is None,
     )
