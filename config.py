@@ -52,9 +52,18 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     DEMO_MODE = False
+    # Where residents reach the portal; links in emails sent from CLI tasks (no request) use it.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     # Uploads (SADOKU attachments, shop photos) are capped here before any view sees them.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    # Where private uploads live (default: instance/uploads); never under static/.
+    UPLOAD_ROOT = os.environ.get("UPLOAD_ROOT") or None
+    # One SADOKU attachment (scan or photo of a document) at most this size.
+    SADOKU_MAX_UPLOAD_BYTES = _int("SADOKU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    # How often an open request's page asks for its status (seconds); public tracking's limit.
+    SADOKU_POLL_SECONDS = _int("SADOKU_POLL_SECONDS", 30)
+    SADOKU_TRACK_RATE_LIMIT = os.environ.get("SADOKU_TRACK_RATE_LIMIT", "10 per minute;100 per day")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -253,7 +253,7 @@ def _security_headers(response: Response) -> Response:
     from flask import current_app
 
     cfg = current_app.config
-    response.headers["Content-Security-Policy"] = cfg["CONTENT_SECURITY_POLICY"]
+    response.headers.setdefault("Content-Security-Policy", cfg["CONTENT_SECURITY_POLICY"])
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     response.headers["X-Frame-Options"] = "DENY"

@@ -30,7 +30,11 @@ CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 def _test_config(tmp_dir: str) -> type[TestConfig]:
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/portal-test.db"
-    return type("SessionTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url})
+    return type(
+        "SessionTestConfig",
+        (TestConfig,),
+        {"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_ROOT": os.path.join(tmp_dir, "uploads")},
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 from geopy.distance import geodesic
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Deli Serdang's bounding box (with a margin); Nominatim results outside it are ignored.
 VIEWBOX = ((3.95, 98.45), (2.95, 99.20))
@@ -184,3 +187,23 @@ def geocode_address(
         if point is not None:
             return point
     return gazetteer_point(desa_code, kecamatan_code)
+
+
+def nearest_neighbour_route(
+    start: tuple[float, float] | Point, stops: Sequence[tuple[T, Point]]
+) -> list[tuple[T, Point, float]]:
+    """Order `stops` by always going to the nearest unvisited one: (item, point, leg km).
+
+    Not the shortest tour (that is NP-hard), but a good, explainable day list for a courier or a
+    pickup round of a few dozen stops; ties keep the input order so the result is repeatable.
+    """
+    here = start.as_tuple() if isinstance(start, Point) else start
+    remaining = list(stops)
+    route: list[tuple[T, Point, float]] = []
+    while remaining:
+        legs = [distance_km(here, point) for _item, point in remaining]
+        best = min(range(len(remaining)), key=lambda i: legs[i])
+        item, point = remaining.pop(best)
+        route.append((item, point, legs[best]))
+        here = point.as_tuple()
+    return route

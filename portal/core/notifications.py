@@ -8,8 +8,8 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, event, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -81,3 +81,37 @@ def send_mail(to: str, subject: str, body: str) -> None:
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
         smtp.send_message(msg)
+
+
+_OUTBOX = "portal_mail_outbox"
+
+
+def queue_mail(to: str | None, subject: str, body: str) -> None:
+    """Send an email once the current transaction commits; drop it if it rolls back.
+
+    Services call this next to `notify`, so a status change and its email happen together or
+    not at all, and the SMTP conversation never runs while database locks are held.
+    """
+    if to:
+        db.session().info.setdefault(_OUTBOX, []).append((to, subject, body))
+
+
+def discard_queued_mail() -> int:
+    """Forget the emails queued in this transaction (demo seeding must not mail .test addresses)."""
+    return len(db.session().info.pop(_OUTBOX, []))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_outbox(session: Session) -> None:
+    for to, subject, body in session.info.pop(_OUTBOX, []):
+        try:
+            send_mail(to, subject, body)
+        except (OSError, smtplib.SMTPException):
+            # The in-app notification already carries the news; a mail outage must not turn a
+            # committed action into an error page.
+            log.exception("mail to a user could not be sent (subject %r)", subject)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_outbox(session: Session) -> None:
+    session.info.pop(_OUTBOX, None)

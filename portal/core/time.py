@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_datetime
@@ -29,3 +30,31 @@ def format_wib(value: dt.datetime | None, fmt: str = "d MMM yyyy, HH.mm") -> str
     if value is None:
         return ""
     return format_datetime(as_utc(value), fmt) + " WIB"
+
+
+def today_wib() -> dt.date:
+    """Today's date in Deli Serdang: service standards and delivery dates are WIB days."""
+    return utcnow().astimezone(WIB).date()
+
+
+def wib_date(value: dt.datetime) -> dt.date:
+    """The WIB calendar day of a stored UTC time."""
+    return as_utc(value).astimezone(WIB).date()
+
+
+def add_working_days(start: dt.date, days: int, holidays: Collection[dt.date] = ()) -> dt.date:
+    """The date `days` working days after `start`, skipping weekends and `holidays`.
+
+    A request submitted on a Friday with a 1-day standard is due on Monday: the day it is
+    submitted does not count, as with public-service standards (Permenpan-RB "hari kerja").
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    closed = set(holidays)
+    day = start
+    remaining = days
+    while remaining:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in closed:
+            remaining -= 1
+    return day
