@@ -92,6 +92,7 @@ def _import_models() -> None:
     import portal.accounts.models
     import portal.core.audit
     import portal.core.notifications
+    import portal.sadoku.models
     import portal.wilayah.models  # noqa: F401
 
 
@@ -99,9 +100,21 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.admin_views import bp as admin_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.main.views import bp as main_bp
+    from portal.sadoku.admin_views import bp as sadoku_admin_bp
+    from portal.sadoku.officer_views import bp as sadoku_officer_bp
+    from portal.sadoku.views import bp as sadoku_bp
     from portal.wilayah.views import bp as wilayah_bp
 
-    for bp in (main_bp, accounts_bp, admin_bp, wilayah_bp):
+    blueprints = (
+        main_bp,
+        accounts_bp,
+        admin_bp,
+        wilayah_bp,
+        sadoku_bp,
+        sadoku_officer_bp,
+        sadoku_admin_bp,
+    )
+    for bp in blueprints:
         app.register_blueprint(bp)
 
 
@@ -160,6 +173,9 @@ def _register_template_helpers(app: Flask) -> None:
         return attrs
 
     app.jinja_env.globals["field_attrs"] = field_attrs
+    from portal.accounts.models import Role
+
+    app.jinja_env.globals["Role"] = Role
 
     @app.context_processor
     def inject() -> dict[str, Any]:

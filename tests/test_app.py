@@ -115,10 +115,15 @@ def test_healthz_ok_and_503_when_the_database_is_down(client, monkeypatch):
 def test_home_explains_each_service_with_a_call_to_action(client, login_as):
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="id">' in page
-    for anchor in ("sadoku", "jumpa-madu", "mall"):
+    for anchor in ("jumpa-madu", "mall"):
         section = page.split(f'id="{anchor}"')[1].split("</section>")[0]
         assert 'class="button' in section and 'href="/accounts/register"' in section, anchor
+    sadoku = page.split('id="sadoku"')[1].split("</section>")[0]
+    # SADOKU is live: its section starts a request (login first) and offers public tracking.
+    assert 'href="/sadoku/requests/new"' in sadoku and 'href="/sadoku/track"' in sadoku
+    assert 'href="/sadoku/requests"' not in sadoku
     login_as()
     page = client.get("/").get_data(as_text=True)
-    assert "/accounts/register" not in page.split('id="sadoku"')[1]
-    assert 'href="/accounts/profile/edit"' in page.split('id="sadoku"')[1].split("</section>")[0]
+    sadoku = page.split('id="sadoku"')[1].split("</section>")[0]
+    assert "/accounts/register" not in sadoku and 'href="/sadoku/requests"' in sadoku
+    assert 'href="/accounts/profile/edit"' in page.split('id="mall"')[1].split("</section>")[0]

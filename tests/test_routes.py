@@ -21,8 +21,11 @@ PUBLIC_ENDPOINTS = {
     "accounts.session_new",
     "accounts.password_reset_request",
     "accounts.password_reset_edit",
+    "sadoku.index",
+    "sadoku.document_type_show",
+    "sadoku.track",
 }
-ADMIN_ENDPOINTS_PREFIX = "admin."
+ADMIN_ENDPOINTS_PREFIXES = ("admin.", "sadoku_admin.")
 SAMPLE_ARGS = {"int": 1, "default": "x", "string": "x", "path": "x"}
 
 
@@ -59,7 +62,7 @@ def test_the_allow_list_names_only_real_endpoints(app: Flask):
 
 
 def test_admin_endpoints_refuse_every_non_admin_role(app: Flask, login_as):
-    for role in (None, Role.SADOKU_OFFICER, Role.WASTE_OFFICER, Role.SELLER):
+    for role in (None, Role.SADOKU_OFFICER, Role.SADOKU_COURIER, Role.WASTE_OFFICER, Role.SELLER):
         client = app.test_client()
         from tests.factories import make_user
 
@@ -71,6 +74,6 @@ def test_admin_endpoints_refuse_every_non_admin_role(app: Flask, login_as):
         assert log_in(client, ident).status_code == 303
         token = csrf_token(client)
         for endpoint, method, url in _urls(app):
-            if endpoint.startswith(ADMIN_ENDPOINTS_PREFIX):
+            if endpoint.startswith(ADMIN_ENDPOINTS_PREFIXES):
                 status = client.open(url, method=method, data={"csrf_token": token}).status_code
                 assert status == 403, (role, endpoint, method, status)

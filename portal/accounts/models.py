@@ -27,12 +27,14 @@ from portal.wilayah.models import AddressMixin
 class Role(enum.StrEnum):
     """Roles granted on top of "resident", which every account has.
 
-    `seller` is granted when a shop is verified; the officer roles carry a scope (SADOKU, or the
-    waste unit an officer belongs to); `admin` manages accounts.
+    `seller` is granted when a shop is verified; SADOKU officers verify and process document
+    requests and couriers deliver the ones assigned to them; a waste officer's scope is the unit
+    they belong to; `admin` manages accounts.
     """
 
     SELLER = "seller"
     SADOKU_OFFICER = "sadoku_officer"
+    SADOKU_COURIER = "sadoku_courier"
     WASTE_OFFICER = "waste_officer"
     ADMIN = "admin"
 
@@ -44,15 +46,21 @@ class Role(enum.StrEnum):
 ROLE_LABELS = {
     Role.SELLER: _l("UMKM seller"),
     Role.SADOKU_OFFICER: _l("SADOKU officer"),
+    Role.SADOKU_COURIER: _l("SADOKU courier"),
     Role.WASTE_OFFICER: _l("Jumpa Madu unit officer"),
     Role.ADMIN: _l("Administrator"),
 }
 # Roles an admin may grant by hand; `seller` follows from shop verification instead.
-GRANTABLE_ROLES = (Role.SADOKU_OFFICER, Role.WASTE_OFFICER, Role.ADMIN)
+GRANTABLE_ROLES = (Role.SADOKU_OFFICER, Role.SADOKU_COURIER, Role.WASTE_OFFICER, Role.ADMIN)
 
 
-def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
-    """A portable enum column: VARCHAR + CHECK on every database, storing the enum's values."""
+def enum_column(enum_cls: type[enum.Enum], length: int = 32, name: str | None = None) -> Enum:
+    """A portable enum column: VARCHAR + CHECK on every database, storing the enum's values.
+
+    `name` names the CHECK; give one when a table has two columns of the same enum, since
+    PostgreSQL wants constraint names unique.
+    """
+    options = {"name": name} if name else {}
     return Enum(
         enum_cls,
         native_enum=False,
@@ -60,6 +68,7 @@ def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
         create_constraint=True,
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
+        **options,
     )
 
 
@@ -108,7 +117,9 @@ class User(AddressMixin, UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.roles & {Role.ADMIN, Role.SADOKU_OFFICER, Role.WASTE_OFFICER})
+        return bool(
+            self.roles & {Role.ADMIN, Role.SADOKU_OFFICER, Role.SADOKU_COURIER, Role.WASTE_OFFICER}
+        )
 
     @property
     def masked_nik(self) -> str:

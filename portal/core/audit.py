@@ -21,6 +21,11 @@ ACTION_LABELS = {
     "account_enabled": _l("Account enabled"),
     "password_changed": _l("Password changed"),
     "password_reset": _l("Password reset by email"),
+    "sadoku_status_changed": _l("SADOKU request status changed"),
+    "sadoku_nik_viewed": _l("Full NIK viewed"),
+    "sadoku_assisted_request": _l("SADOKU request filed at a counter"),
+    "sadoku_holiday_added": _l("Holiday added"),
+    "sadoku_holiday_removed": _l("Holiday removed"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -54,6 +56,18 @@ class Desa(db.Model):
         return f"<Desa {self.code} {self.name}>"
 
 
+ADDRESS_COLUMNS = (
+    "kecamatan_code",
+    "desa_code",
+    "street",
+    "rt",
+    "rw",
+    "landmark",
+    "latitude",
+    "longitude",
+)
+
+
 class AddressMixin:
     """Address columns: kecamatan + desa + street, RT/RW, landmark, and an optional map pin.
 
@@ -77,6 +91,10 @@ class AddressMixin:
     @declared_attr
     def desa(cls) -> Mapped[Desa | None]:
         return relationship(Desa, foreign_keys=[cls.desa_code])
+
+    def address_data(self) -> dict[str, Any]:
+        """The address columns as plain data (the shape `AddressFields.address_data` returns)."""
+        return {column: getattr(self, column) for column in ADDRESS_COLUMNS}
 
     @property
     def has_address(self) -> bool:

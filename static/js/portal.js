@@ -121,8 +121,31 @@
     return { point: [3.53, 98.75], zoom: 10 };
   }
 
+  // 4. SADOKU hand-over: fill the hidden latitude/longitude from the device's position, once.
+  // Without JavaScript, a position or permission, the fields stay empty and the form still works.
+  function setupGeolocate(box) {
+    if (box.dataset.ready) { return; }
+    box.dataset.ready = "1";
+    var lat = box.querySelector("input[name=latitude]");
+    var lon = box.querySelector("input[name=longitude]");
+    var status = box.querySelector(".geo-status");
+    if (!lat || !lon || !navigator.geolocation) { return; }
+    if (lat.value && lon.value) { return; }
+    if (status) { status.textContent = box.dataset.labelWait; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      lat.value = pos.coords.latitude.toFixed(6);
+      lon.value = pos.coords.longitude.toFixed(6);
+      if (status) {
+        status.textContent = box.dataset.labelSet.replace("{lat}", lat.value).replace("{lon}", lon.value);
+      }
+    }, function () {
+      if (status) { status.textContent = box.dataset.labelDenied; }
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
   function init(root) {
     (root.querySelectorAll ? root : document).querySelectorAll("[data-address-map]").forEach(setupMap);
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-geolocate]").forEach(setupGeolocate);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });

@@ -1,0 +1,1 @@
+"""SADOKU (Siap Antar Dokumen Kependudukan): civil-registry documents delivered home."""
