@@ -27,10 +27,14 @@ def seed_demo() -> None:
     """Demo accounts and data for trying the portal. Refused outside demo mode. Idempotent."""
     if not current_app.config.get("DEMO_MODE"):
         raise click.ClickException("Demo data is only allowed in demo mode (never in production).")
+    from portal.core.notifications import discard_queued_mail
     from portal.demo import DEMO_PASSWORD, seed_demo_data
 
-    accounts = seed_demo_data()
-    db.session.commit()
+    # Notifications and emails link to pages; outside a request the public base URL is used.
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        accounts = seed_demo_data()
+        discard_queued_mail()
+        db.session.commit()
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in accounts:
         click.echo(f"  {email:<32} {role}")

@@ -37,6 +37,14 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, Role | None, str, str]] = [
         "Jl. Karya Usaha, Kantor Disdukcapil",
     ),
     (
+        "kurir.sadoku@demo.test",
+        "Hendra Kurir SADOKU",
+        "081260000006",
+        Role.SADOKU_COURIER,
+        "12.07.28.1008",
+        "Jl. Karya Usaha, Kantor Disdukcapil",
+    ),
+    (
         "petugas.jumpamadu@demo.test",
         "Agus Petugas Jumpa Madu",
         "081260000004",
@@ -91,9 +99,26 @@ def seed_demo_data() -> list[tuple[str, str]]:
         created.append((email, role.label if role else str(_("Resident"))))
     assert admin is not None
     for email, _name, _phone, role, _desa, _street in DEMO_ACCOUNTS:
-        if role in (Role.SADOKU_OFFICER, Role.WASTE_OFFICER):
+        if role in (Role.SADOKU_OFFICER, Role.SADOKU_COURIER, Role.WASTE_OFFICER):
             user = services.find_user_by_identifier(email)
             assert user is not None
             if not user.has_role(role):
                 services.grant_role(admin, user, role)
+    _seed_services()
     return created
+
+
+def _seed_services() -> None:
+    from portal.sadoku.demo import seed_sadoku_demo
+
+    def account(email: str) -> User:
+        user = services.find_user_by_identifier(email)
+        assert user is not None, email
+        return user
+
+    seed_sadoku_demo(
+        account("warga@demo.test"),
+        account("petugas.sadoku@demo.test"),
+        account("kurir.sadoku@demo.test"),
+        DEMO_PASSWORD,
+    )

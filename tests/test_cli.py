@@ -26,7 +26,8 @@ def test_seed_demo_is_idempotent_and_all_demo_logins_work(app, runner):
     assert first.exit_code == 0, first.output
     assert "warga@demo.test" in first.output and DEMO_PASSWORD in first.output
     counts = _counts(app)
-    assert counts == (5, 3, 3, 22, 394)
+    # 6 demo logins + 5 residents whose SADOKU requests fill the officer queue; 4 staff roles.
+    assert counts[:2] == (11, 4) and counts[3:] == (22, 394)
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert _counts(app) == counts
@@ -34,6 +35,7 @@ def test_seed_demo_is_idempotent_and_all_demo_logins_work(app, runner):
         "warga@demo.test": set(),
         "penjual@demo.test": set(),
         "petugas.sadoku@demo.test": {Role.SADOKU_OFFICER},
+        "kurir.sadoku@demo.test": {Role.SADOKU_COURIER},
         "petugas.jumpamadu@demo.test": {Role.WASTE_OFFICER},
         "admin@demo.test": {Role.ADMIN},
     }
@@ -75,3 +77,17 @@ def test_create_admin(app, runner):
 
 def test_production_config_has_no_demo_mode():
     assert ProductionConfig.DEMO_MODE is False
+
+
+def test_seed_demo_fills_sadoku_with_every_status_some_overdue(app, runner):
+    from portal.sadoku import services as sadoku
+    from portal.sadoku.models import DocumentRequest, DocumentType, Status
+
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DocumentType.id))) == 8
+        requests = db.session.scalars(select(DocumentRequest)).all()
+        assert {r.status for r in requests} == set(Status) - {Status.DRAFT}
+        assert len({r.kecamatan_code for r in requests}) >= 5
+        assert sadoku.overdue_count() >= 2
+        assert all(sadoku.timeline_matches_status(r) for r in requests)
