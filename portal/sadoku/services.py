@@ -624,6 +624,19 @@ def _require_courier_or_officer(req: DocumentRequest, user: User) -> None:
     raise DomainError(None, _("Only the assigned courier or a SADOKU officer can do this"))
 
 
+def _announce(req: DocumentRequest, event: RequestEvent, actor: User) -> None:
+    """After an office-side move: write it, tell the resident, and keep it in the audit log."""
+    _flush()
+    _tell_resident(req, event)
+    record_audit(
+        "sadoku_status_changed",
+        actor=actor,
+        target_user=req.user,
+        request=req.code,
+        to=event.to_status.value,
+    )
+
+
 def _officer_move(
     req: DocumentRequest,
     to: Status,
@@ -634,15 +647,7 @@ def _officer_move(
     event = req.move_to(
         to, actor=officer, as_=Actor.OFFICER, public_note=public_note, internal_note=internal_note
     )
-    _flush()
-    _tell_resident(req, event)
-    record_audit(
-        "sadoku_status_changed",
-        actor=officer,
-        target_user=req.user,
-        request=req.code,
-        to=to.value,
-    )
+    _announce(req, event, officer)
     return event
 
 
@@ -731,15 +736,7 @@ def assign_courier(
     )
     req.courier, req.delivery_date = courier, day
     req.failure_reason = None
-    _flush()
-    _tell_resident(req, event)
-    record_audit(
-        "sadoku_status_changed",
-        actor=officer,
-        target_user=req.user,
-        request=req.code,
-        to=Status.OUT_FOR_DELIVERY.value,
-    )
+    _announce(req, event, officer)
     return event
 
 
@@ -813,15 +810,7 @@ def mark_delivered(
             uploaded_by_id=actor.id,
         )
     )
-    _flush()
-    _tell_resident(req, event)
-    record_audit(
-        "sadoku_status_changed",
-        actor=actor,
-        target_user=req.user,
-        request=req.code,
-        to=Status.DELIVERED.value,
-    )
+    _announce(req, event, actor)
     return event
 
 
@@ -843,15 +832,7 @@ def mark_delivery_failed(
         internal_note=internal_note,
     )
     req.failure_reason = reason
-    _flush()
-    _tell_resident(req, event)
-    record_audit(
-        "sadoku_status_changed",
-        actor=actor,
-        target_user=req.user,
-        request=req.code,
-        to=Status.DELIVERY_FAILED.value,
-    )
+    _announce(req, event, actor)
     return event
 
 
