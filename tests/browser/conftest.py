@@ -40,10 +40,59 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
+class InFlight:
+    """WSGI wrapper counting the requests the live server is still handling.
+
+    A browser can leave a request running after a test ends (a late favicon, a poll). The
+    per-test cleanup TRUNCATEs every table, and on PostgreSQL that deadlocks with such a
+    request; so teardown waits until the server is idle first.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        with self.idle:
+            self.count += 1
+        try:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            with self.idle:
+                self.count -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.count == 0, timeout)
+
+
 @pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
+def live_server_inflight(app: Flask) -> InFlight:
+    return InFlight(app)
+
+
+@pytest.fixture(autouse=True)
+def _live_server_settles(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each browser test (its pages closed), wait for the server before the cleanup."""
+    uses_server = "live_server" in request.fixturenames
+    inflight = request.getfixturevalue("live_server_inflight") if uses_server else None
+    yield
+    if inflight is not None:
+        assert inflight.wait_idle(), "the live server was still busy 10 s after the test"
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask, live_server_inflight: InFlight) -> Iterator[str]:
     """The session app on a free local port, in a daemon thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_server_inflight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
