@@ -154,7 +154,8 @@ def _unauthorized() -> Response:
 def _register_template_helpers(app: Flask) -> None:
     from portal.core.audit import action_label
     from portal.core.money import format_rupiah
-    from portal.core.time import format_wib
+    from portal.core.time import format_day, format_wib
+    from portal.core.uploads import human_size
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["mask_nik"] = mask_number
@@ -162,6 +163,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["audit_label"] = action_label
 
     app.jinja_env.filters["wib"] = format_wib
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["filesize"] = human_size
 
     def field_attrs(field: Any, described_by: str, extra: dict[str, Any]) -> dict[str, Any]:
         """HTML attributes of a form control: aria-describedby, aria-invalid, plus extras."""

@@ -11,6 +11,14 @@ from portal.core.errors import DomainError
 from portal.core.htmx import render_page
 
 
+def float_or_none(value: Any) -> float | None:
+    """A number typed or sent by a script (map pin, GPS), or None when empty or not a number."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 

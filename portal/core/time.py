@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -30,6 +30,14 @@ def format_wib(value: dt.datetime | None, fmt: str = "d MMM yyyy, HH.mm") -> str
     if value is None:
         return ""
     return format_datetime(as_utc(value), fmt) + " WIB"
+
+
+LONG_DAY = "EEEE, d MMMM yyyy"  # Senin, 23 November 2026
+
+
+def format_day(day: dt.date | None, fmt: str = "d MMMM yyyy") -> str:
+    """A calendar day (due date, delivery date, holiday) in the reader's language."""
+    return format_date(day, fmt) if day is not None else ""
 
 
 def today_wib() -> dt.date:

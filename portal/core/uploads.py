@@ -139,7 +139,7 @@ def check_upload(
             field,
             _(
                 "The file is larger than %(limit)s; upload a smaller one",
-                limit=_human_size(max_bytes),
+                limit=human_size(max_bytes),
             ),
         )
     kind = sniff_kind(data)
@@ -190,8 +190,8 @@ def safe_filename(uploaded_name: str, extension: str) -> str:
     return stem + extension
 
 
-def _human_size(n: int) -> str:
-    """5 MB, 1,5 MB (decimal comma in Indonesian), 500 KB: for the "too large" message."""
+def human_size(n: int) -> str:
+    """5 MB, 1,5 MB (decimal comma in Indonesian), 500 KB: limits and files as people read them."""
     for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
         if n >= size:
             return f"{format_decimal(n / size, format='#,##0.#')} {unit}"

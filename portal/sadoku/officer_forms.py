@@ -36,7 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import PhoneNumber
 from portal.accounts.models import User
-from portal.core.forms import BaseForm
+from portal.core.forms import BaseForm, float_or_none
 from portal.sadoku.models import (
     CORRECTABLE_FIELDS,
     DocumentType,
@@ -55,13 +55,6 @@ QUEUE_STATUSES = [s for s in Status if s != Status.DRAFT]
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _float_or_none(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 
@@ -267,7 +260,7 @@ class DeliveredForm(BaseForm):
 
     def position(self) -> tuple[float | None, float | None]:
         """Where the device said it was, when it did; half a position is no position."""
-        lat, lon = _float_or_none(self.latitude.data), _float_or_none(self.longitude.data)
+        lat, lon = float_or_none(self.latitude.data), float_or_none(self.longitude.data)
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return None, None
         return lat, lon

@@ -24,7 +24,7 @@ from portal.core.forms import BaseForm, render_form
 from portal.core.htmx import hx_redirect, render_page
 from portal.core.identity import local_phone
 from portal.core.security import is_safe_next
-from portal.core.time import today_wib
+from portal.core.time import LONG_DAY, format_day, today_wib
 from portal.core.uploads import ALLOWED_PHOTO_KINDS, check_upload
 from portal.extensions import db
 from portal.sadoku import services
@@ -88,14 +88,6 @@ def action_label(frm: Status, to: Status) -> str:
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"sadoku_action_label": action_label, "sadoku_is_overdue": services.is_overdue}
-
-
-@bp.app_template_filter("sadoku_day")
-def _format_short_day(day: dt.date | None) -> str:
-    """A calendar day (due date, delivery date) as people write it: 5 Des 2026."""
-    from flask_babel import format_date
-
-    return format_date(day, "d MMM yyyy") if day else ""
 
 
 @bp.app_template_filter("sadoku_km")
@@ -173,7 +165,7 @@ def request_bulk_assign():
                     "%(num)d requests assigned to %(name)s for %(date)s.",
                     outcome.value or 0,
                     name=courier.full_name if courier else "",
-                    date=_format_day(day),
+                    date=format_day(day, LONG_DAY),
                 ),
                 "success",
             )
@@ -194,12 +186,6 @@ def _queue_back_url() -> str:
 
 def _all_errors(form: BaseForm) -> list[str]:
     return [m for errors in form.errors.values() for m in errors] + list(form.form_errors)
-
-
-def _format_day(day: dt.date | None) -> str:
-    from flask_babel import format_date
-
-    return format_date(day, "EEEE, d MMMM yyyy") if day else ""
 
 
 # --- one request --------------------------------------------------------------------------------
@@ -406,7 +392,7 @@ def delivery_index():
         officer=officer,
         courier=chosen,
         day=day,
-        day_label=_format_day(day),
+        day_label=format_day(day, LONG_DAY),
         route=route,
         total_km=sum(leg for _req, _point, leg in route),
         previous_url=url_for(

@@ -25,7 +25,14 @@ from portal.core.errors import DomainError
 from portal.core.geo import Point, gazetteer_point, nearest_neighbour_route
 from portal.core.identity import kk_problem, nik_problem, normalize_phone
 from portal.core.notifications import notify, queue_mail
-from portal.core.time import add_working_days, today_wib, utcnow, wib_date
+from portal.core.time import (
+    LONG_DAY,
+    add_working_days,
+    format_day,
+    today_wib,
+    utcnow,
+    wib_date,
+)
 from portal.core.uploads import CheckedUpload, get_storage
 from portal.extensions import db
 from portal.sadoku.models import (
@@ -726,7 +733,9 @@ def assign_courier(
     _require_officer(officer)
     courier, day = _check_courier(courier, day)
     if not public_note:
-        public_note = _stored(lambda: _("Delivery planned for %(date)s.", date=_format_day(day)))
+        public_note = _stored(
+            lambda: _("Delivery planned for %(date)s.", date=format_day(day, LONG_DAY))
+        )
     event = req.move_to(
         Status.OUT_FOR_DELIVERY,
         actor=officer,
@@ -1101,12 +1110,6 @@ def _stored(make: Callable[[], str]) -> str:
     """
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         return str(make())
-
-
-def _format_day(day: dt.date) -> str:
-    from flask_babel import format_date
-
-    return format_date(day, "EEEE, d MMMM yyyy")
 
 
 def _tell_resident(req: DocumentRequest, event: RequestEvent) -> None:

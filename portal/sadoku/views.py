@@ -7,7 +7,6 @@ the last four NIK digits; that page never shows who the request is for.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
@@ -19,7 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -30,7 +28,13 @@ from portal.core.actions import perform
 from portal.core.forms import BaseForm, render_form
 from portal.core.htmx import hx_redirect, render_page
 from portal.core.identity import local_phone
-from portal.core.uploads import ALLOWED_DOCUMENT_KINDS, check_upload, get_storage, send_upload
+from portal.core.uploads import (
+    ALLOWED_DOCUMENT_KINDS,
+    check_upload,
+    get_storage,
+    human_size,
+    send_upload,
+)
 from portal.extensions import limiter
 from portal.sadoku import services
 from portal.sadoku.forms import (
@@ -71,20 +75,6 @@ STEP_LABELS = {
 PER_PAGE = 50
 
 
-@bp.app_template_filter("sadoku_date")
-def format_day(value: dt.date | None, fmt: str = "d MMMM yyyy") -> str:
-    """A calendar day (due date, delivery date) in the reader's language."""
-    return format_date(value, fmt) if value is not None else ""
-
-
-@bp.app_template_filter("sadoku_size")
-def format_size(n: int) -> str:
-    """A file size as people read it: 240 KB, 1,2 MB."""
-    if n >= 1024 * 1024:
-        return f"{format_decimal(n / (1024 * 1024), format='#,##0.#')} MB"
-    return f"{format_decimal(max(n, 1024) / 1024, format='#,##0')} KB"
-
-
 def _me() -> User:
     """The logged-in user as a model instance (services assign it to relationships)."""
     return current_user._get_current_object()  # type: ignore[attr-defined]
@@ -101,7 +91,7 @@ def _max_upload_hint() -> str:
     limit = current_app.config["SADOKU_MAX_UPLOAD_BYTES"]
     return _(
         "JPEG, PNG or PDF, at most %(size)s each. A clear photo from your phone is fine.",
-        size=format_size(limit),
+        size=human_size(limit),
     )
 
 

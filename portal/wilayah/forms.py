@@ -8,18 +8,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from portal.core.forms import float_or_none
 from portal.wilayah.services import desa_grouped
 
 # Deli Serdang with a margin: a pin outside is a slip of the finger, not an address here.
 LAT_RANGE = (2.9, 4.0)
 LON_RANGE = (98.4, 99.3)
-
-
-def _float_or_none(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 class AddressFields:
@@ -88,7 +82,7 @@ class AddressFields:
             raise ValidationError(_l("Enter the street, house number or dusun"))
 
     def validate_latitude(self, field: Any) -> None:
-        lat, lon = _float_or_none(field.data), _float_or_none(self.longitude.data)
+        lat, lon = float_or_none(field.data), float_or_none(self.longitude.data)
         if field.data in (None, "") and self.longitude.data in (None, ""):
             return
         if lat is None or lon is None:
@@ -105,8 +99,8 @@ class AddressFields:
             "rt": (self.rt.data or "").zfill(3) if self.rt.data else None,
             "rw": (self.rw.data or "").zfill(3) if self.rw.data else None,
             "landmark": self.landmark.data or None,
-            "latitude": _float_or_none(self.latitude.data),
-            "longitude": _float_or_none(self.longitude.data),
+            "latitude": float_or_none(self.latitude.data),
+            "longitude": float_or_none(self.longitude.data),
         }
 
     def fill_address(self, obj: Any) -> None:
