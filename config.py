@@ -64,6 +64,13 @@ class Config:
     # How often an open request's page asks for its status (seconds); public tracking's limit.
     SADOKU_POLL_SECONDS = _int("SADOKU_POLL_SECONDS", 30)
     SADOKU_TRACK_RATE_LIMIT = os.environ.get("SADOKU_TRACK_RATE_LIMIT", "10 per minute;100 per day")
+    # Jumpa Madu: hours a resident has to confirm or dispute a weighing before it confirms itself;
+    # the smallest withdrawal in rupiah; one pickup or weighing photo at most this size.
+    JUMPA_MADU_CONFIRM_HOURS = _int("JUMPA_MADU_CONFIRM_HOURS", 48)
+    JUMPA_MADU_MIN_WITHDRAWAL = _int("JUMPA_MADU_MIN_WITHDRAWAL", 10_000)
+    JUMPA_MADU_MAX_UPLOAD_BYTES = _int("JUMPA_MADU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    # How often an open pickup's page asks for its status (seconds).
+    JUMPA_MADU_POLL_SECONDS = _int("JUMPA_MADU_POLL_SECONDS", 30)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

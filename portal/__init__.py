@@ -92,6 +92,8 @@ def _import_models() -> None:
     import portal.accounts.models
     import portal.core.audit
     import portal.core.notifications
+    import portal.jumpa_madu.ledger
+    import portal.jumpa_madu.models
     import portal.sadoku.models
     import portal.wilayah.models  # noqa: F401
 
@@ -99,6 +101,9 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.admin_views import bp as admin_bp
     from portal.accounts.views import bp as accounts_bp
+    from portal.jumpa_madu.admin_views import bp as jumpa_madu_admin_bp
+    from portal.jumpa_madu.officer_views import bp as jumpa_madu_officer_bp
+    from portal.jumpa_madu.views import bp as jumpa_madu_bp
     from portal.main.views import bp as main_bp
     from portal.sadoku.admin_views import bp as sadoku_admin_bp
     from portal.sadoku.officer_views import bp as sadoku_officer_bp
@@ -113,6 +118,9 @@ def _register_blueprints(app: Flask) -> None:
         sadoku_bp,
         sadoku_officer_bp,
         sadoku_admin_bp,
+        jumpa_madu_bp,
+        jumpa_madu_officer_bp,
+        jumpa_madu_admin_bp,
     )
     for bp in blueprints:
         app.register_blueprint(bp)

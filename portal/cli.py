@@ -10,6 +10,7 @@ from portal.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference and demo data.")
 accounts_cli = AppGroup("accounts", help="Manage accounts from the shell.")
+jumpa_madu_cli = AppGroup("jumpa-madu", help="Jumpa Madu tasks for cron and operators.")
 
 
 @seed_cli.command("wilayah")
@@ -20,6 +21,18 @@ def seed_wilayah() -> None:
     result = load_gazetteer()
     db.session.commit()
     click.echo(f"Wilayah: {result.kecamatan} kecamatan, {result.desa} desa/kelurahan.")
+
+
+@seed_cli.command("catalogues")
+def seed_catalogues() -> None:
+    """Load the SADOKU document types and the Jumpa Madu waste categories. Idempotent."""
+    from portal.jumpa_madu.services import seed_categories
+    from portal.sadoku.services import seed_catalogue
+
+    documents = seed_catalogue()
+    categories = seed_categories()
+    db.session.commit()
+    click.echo(f"Catalogues: {documents} document types and {categories} waste categories added.")
 
 
 @seed_cli.command("demo")
@@ -65,3 +78,35 @@ def create_admin(name: str, email: str, password: str) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(jumpa_madu_cli)
+
+
+@jumpa_madu_cli.command("confirm-due")
+def jumpa_madu_confirm_due() -> None:
+    """Confirm (and credit) weighings left unanswered past the confirmation period.
+
+    Idempotent and safe from cron every few minutes, even when two runs overlap.
+    """
+    from portal.jumpa_madu.services import confirm_due
+
+    # Notifications and emails link to pages; outside a request the public base URL is used.
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        count = confirm_due()
+        db.session.commit()
+    click.echo(f"Weighings confirmed automatically: {count}.")
+
+
+@jumpa_madu_cli.command("ledger-check")
+def jumpa_madu_ledger_check() -> None:
+    """Check that every transaction sums to zero and every balance equals its entries.
+
+    Prints each discrepancy and exits with status 1 when there is any, so monitoring can alert.
+    """
+    from portal.jumpa_madu.ledger import check
+
+    problems = check()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("Ledger OK: every transaction sums to zero and every balance matches its entries.")

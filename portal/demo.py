@@ -99,7 +99,8 @@ def seed_demo_data() -> list[tuple[str, str]]:
         created.append((email, role.label if role else str(_("Resident"))))
     assert admin is not None
     for email, _name, _phone, role, _desa, _street in DEMO_ACCOUNTS:
-        if role in (Role.SADOKU_OFFICER, Role.SADOKU_COURIER, Role.WASTE_OFFICER):
+        # The waste officer's grant names their unit, so the Jumpa Madu demo grants it.
+        if role in (Role.SADOKU_OFFICER, Role.SADOKU_COURIER):
             user = services.find_user_by_identifier(email)
             assert user is not None
             if not user.has_role(role):
@@ -109,6 +110,7 @@ def seed_demo_data() -> list[tuple[str, str]]:
 
 
 def _seed_services() -> None:
+    from portal.jumpa_madu.demo import seed_jumpa_madu_demo
     from portal.sadoku.demo import seed_sadoku_demo
 
     def account(email: str) -> User:
@@ -121,4 +123,8 @@ def _seed_services() -> None:
         account("petugas.sadoku@demo.test"),
         account("kurir.sadoku@demo.test"),
         DEMO_PASSWORD,
+    )
+    seed_jumpa_madu_demo(
+        account("petugas.jumpamadu@demo.test"),
+        [account("warga@demo.test"), account("penjual@demo.test"), account("ani@demo.test")],
     )

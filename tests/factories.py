@@ -237,3 +237,158 @@ def make_request(
     if commit:
         db.session.commit()
     return req
+
+
+# --- Jumpa Madu -----------------------------------------------------------------------------------
+
+# Pematang Lalang (Kec. Percut Sei Tuan), about 18 km from Lubuk Pakam III: a 5 km unit in
+# Lubuk Pakam does not cover it.
+FAR_ADDRESS = {
+    "kecamatan_code": "12.07.26",
+    "desa_code": "12.07.26.2001",
+    "street": "Dusun III",
+    "rt": None,
+    "rw": None,
+}
+
+
+def make_unit(*, prices: bool = True, commit: bool = True, **fields: Any) -> Any:
+    """An active bank sampah in Lubuk Pakam: radius 5 km, Mon-Sat, 90% share, default prices."""
+    from portal.jumpa_madu import services as jm
+    from portal.jumpa_madu.models import UnitType
+
+    jm.seed_categories()
+    n = next(_seq)
+    data: dict[str, Any] = {
+        "name": f"Bank Sampah Uji {n}",
+        "type": UnitType.BANK_SAMPAH,
+        "radius_km": 5.0,
+        "pickup_days": [0, 1, 2, 3, 4, 5],
+        "time_windows": "08:00-10:00\n13:00-15:00",
+        "min_weight_g": 3000,
+        "phone": "0812345678" + f"{n % 100:02d}",
+        "resident_share_pct": 90,
+        **LUBUK_PAKAM_ADDRESS,
+        "landmark": None,
+        "latitude": None,
+        "longitude": None,
+    }
+    data.update(fields)
+    actor = make_user(roles=(Role.ADMIN,), commit=False)
+    unit = jm.save_unit(None, actor, **data)
+    if prices:
+        import datetime as dt
+
+        from portal.core.time import utcnow
+
+        jm.seed_unit_prices(unit, actor, at=utcnow() - dt.timedelta(days=1))
+    if commit:
+        db.session.commit()
+    return unit
+
+
+def category(slug: str) -> Any:
+    """A seeded waste category by slug ("pet", "kardus", "minyak-jelantah"...)."""
+    from sqlalchemy import select
+
+    from portal.jumpa_madu import services as jm
+    from portal.jumpa_madu.models import WasteCategory
+
+    jm.seed_categories()
+    return db.session.scalar(select(WasteCategory).where(WasteCategory.slug == slug))
+
+
+_PICKUP_PATHS = {
+    "requested": [],
+    "cancelled": ["cancelled"],
+    "scheduled": ["scheduled"],
+    "on_the_way": ["scheduled", "on_the_way"],
+    "nobody_home": ["scheduled", "on_the_way", "nobody_home"],
+    "rejected": ["scheduled", "on_the_way", "rejected"],
+    "weighed": ["scheduled", "on_the_way", "weighed"],
+    "disputed": ["scheduled", "on_the_way", "weighed", "disputed"],
+    "confirmed": ["scheduled", "on_the_way", "weighed", "confirmed"],
+}
+
+
+def make_pickup(
+    *,
+    status: str = "requested",
+    user: User | None = None,
+    unit: Any = None,
+    officer: User | None = None,
+    estimates: dict[str, int] | None = None,
+    weights: dict[str, int] | None = None,
+    address: dict[str, Any] | None = None,
+    commit: bool = True,
+) -> Any:
+    """A pickup driven through the real services to `status` (weights in grams per slug).
+
+    Default: 2.5 kg PET + 1 kg cardboard estimated; weighed 2.3 kg PET + 1.5 kg cardboard, which
+    at the default prices (Rp 3.500 and Rp 1.100 per kg) and a 90% share pays the resident
+    Rp 7.245 + Rp 1.485 = Rp 8.730.
+    """
+    from portal.jumpa_madu import services as jm
+    from portal.jumpa_madu.models import PickupStatus
+
+    unit = unit or make_unit(commit=False)
+    user = user or make_user(commit=False, address=LUBUK_PAKAM_ADDRESS)
+    estimates = estimates or {"pet": 2500, "kardus": 1000}
+    day = jm.pickup_days_ahead(unit)[0]
+    pickup = jm.request_pickup(
+        user,
+        unit,
+        address={**LUBUK_PAKAM_ADDRESS, "landmark": None, "latitude": None, "longitude": None,
+                 **(address or {})},
+        estimates={category(slug).id: grams for slug, grams in estimates.items()},
+        preferred_date=day,
+        window=unit.time_windows[0],
+    )  # fmt: skip
+    steps = _PICKUP_PATHS[status]
+    if steps and steps != ["cancelled"]:
+        officer = officer or make_user(roles=(Role.WASTE_OFFICER,), scope=unit.scope, commit=False)
+    for step in steps:
+        if step == "cancelled":
+            jm.cancel_pickup(pickup, user)
+        elif step == "scheduled":
+            jm.schedule_pickup(
+                pickup, officer, day=day, window=unit.time_windows[0], collector=officer
+            )
+        elif step == "on_the_way":
+            jm.start_route(pickup, officer)
+        elif step == "nobody_home":
+            jm.record_outcome(pickup, officer, PickupStatus.NOBODY_HOME, "Rumah kosong")
+        elif step == "rejected":
+            jm.record_outcome(pickup, officer, PickupStatus.REJECTED, "Sampah belum dipilah")
+        elif step == "weighed":
+            w = weights or {"pet": 2300, "kardus": 1500}
+            jm.record_weighing(pickup, officer, {category(s).id: g for s, g in w.items()})
+        elif step == "disputed":
+            jm.dispute_weighing(pickup, user, "Timbangan kurang")
+        elif step == "confirmed":
+            jm.confirm_weighing(pickup, user)
+    db.session.flush()
+    assert pickup.status == PickupStatus(status)
+    if commit:
+        db.session.commit()
+    return pickup
+
+
+def fund_wallet(user: User, amount: int, unit: Any = None, *, commit: bool = True) -> None:
+    """Put `amount` rupiah in a resident's wallet as a posted weighing credit would."""
+    from portal.jumpa_madu import ledger
+    from portal.jumpa_madu.ledger import AccountKind, TxnKind
+
+    unit = unit or make_unit(commit=False)
+    n = next(_seq)
+    ledger.post(
+        TxnKind.WEIGHING_CREDIT,
+        f"test-funding:{n}",
+        [
+            (ledger.wallet_account(user), amount),
+            (ledger.unit_account(AccountKind.UNIT_PAYABLE, unit.id), -amount),
+        ],
+        description="Saldo uji",
+    )
+    if commit:
+        db.session.commit()

@@ -115,9 +115,13 @@ def test_healthz_ok_and_503_when_the_database_is_down(client, monkeypatch):
 def test_home_explains_each_service_with_a_call_to_action(client, login_as):
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="id">' in page
-    for anchor in ("jumpa-madu", "mall"):
-        section = page.split(f'id="{anchor}"')[1].split("</section>")[0]
-        assert 'class="button' in section and 'href="/accounts/register"' in section, anchor
+    mall = page.split('id="mall"')[1].split("</section>")[0]
+    assert 'class="button' in mall and 'href="/accounts/register"' in mall
+    # Jumpa Madu is live: a pickup request (login first), the public prices, how it works.
+    jumpa = page.split('id="jumpa-madu"')[1].split("</section>")[0]
+    for href in ("/jumpa-madu/pickups/new", "/jumpa-madu/prices", "/jumpa-madu/"):
+        assert f'href="{href}"' in jumpa, href
+    assert 'href="/jumpa-madu/wallet"' not in jumpa
     sadoku = page.split('id="sadoku"')[1].split("</section>")[0]
     # SADOKU is live: its section starts a request (login first) and offers public tracking.
     assert 'href="/sadoku/requests/new"' in sadoku and 'href="/sadoku/track"' in sadoku
@@ -126,4 +130,6 @@ def test_home_explains_each_service_with_a_call_to_action(client, login_as):
     page = client.get("/").get_data(as_text=True)
     sadoku = page.split('id="sadoku"')[1].split("</section>")[0]
     assert "/accounts/register" not in sadoku and 'href="/sadoku/requests"' in sadoku
+    jumpa = page.split('id="jumpa-madu"')[1].split("</section>")[0]
+    assert 'href="/jumpa-madu/wallet"' in jumpa
     assert 'href="/accounts/profile/edit"' in page.split('id="mall"')[1].split("</section>")[0]

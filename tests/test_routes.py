@@ -24,8 +24,10 @@ PUBLIC_ENDPOINTS = {
     "sadoku.index",
     "sadoku.document_type_show",
     "sadoku.track",
+    "jumpa_madu.index",
+    "jumpa_madu.price_index",
 }
-ADMIN_ENDPOINTS_PREFIXES = ("admin.", "sadoku_admin.")
+ADMIN_ENDPOINTS_PREFIXES = ("admin.", "sadoku_admin.", "jumpa_madu_admin.")
 SAMPLE_ARGS = {"int": 1, "default": "x", "string": "x", "path": "x"}
 
 

@@ -204,7 +204,10 @@ class RoleGrantForm(BaseForm):
     role = SelectField(_l("Role"), validators=[InputRequired(message=_l("Choose a role"))])
     scope = StringField(
         _l("Waste unit (for Jumpa Madu officers)"),
-        description=_l("The unit's code; leave empty for other roles"),
+        description=_l(
+            "For a Jumpa Madu unit officer: the unit number, as listed on the units page; "
+            "leave empty for other roles"
+        ),
         validators=[Optional(), Length(max=64)],
     )
 

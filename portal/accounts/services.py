@@ -257,7 +257,9 @@ def grant_role(actor: User, user: User, role: Role, scope: str = "") -> RoleGran
     """Give a role (audited). Admins grant officer and admin roles; seller comes from a shop."""
     if role not in GRANTABLE_ROLES:
         raise DomainError("role", _("This role cannot be granted by hand"))
-    scope = scope if role == Role.WASTE_OFFICER else ""
+    scope = (scope or "").strip() if role == Role.WASTE_OFFICER else ""
+    if role == Role.WASTE_OFFICER:
+        _check_waste_unit_scope(user, scope)
     if user.has_role(role, scope):
         raise DomainError("role", _("The account already has this role"))
     grant = RoleGrant(user=user, role=role, scope=scope, granted_by_id=actor.id)
@@ -265,6 +267,21 @@ def grant_role(actor: User, user: User, role: Role, scope: str = "") -> RoleGran
     record_audit("role_granted", actor=actor, target_user=user, role=role.value, scope=scope)
     db.session.flush()
     return grant
+
+
+def _check_waste_unit_scope(user: User, scope: str) -> None:
+    """A waste officer belongs to one existing unit: the scope is that unit's number."""
+    from portal.jumpa_madu.models import WasteUnit
+
+    if not scope.isdigit() or db.session.get(WasteUnit, int(scope)) is None:
+        raise DomainError(
+            "scope", _("Enter the number of an existing waste unit, as listed on the units page")
+        )
+    if any(g.role == Role.WASTE_OFFICER and g.scope != scope for g in user.grants):
+        raise DomainError(
+            "scope",
+            _("This account is already an officer of another unit; remove that role first"),
+        )
 
 
 def revoke_role(actor: User, user: User, grant_id: int) -> None:
@@ -323,3 +340,36 @@ def bootstrap_admin(user: User) -> None:
     db.session.add(RoleGrant(user=user, role=Role.ADMIN, scope=""))
     record_audit("role_granted", actor=None, target_user=user, role=Role.ADMIN.value, via="cli")
     db.session.flush()
+
+
+def find_or_register_at_counter(
+    phone: str, full_name: str | None, consent: bool
+) -> tuple[User, bool]:
+    """The resident an officer serves at a counter: found by phone, or a new account for them.
+
+    Returns the account and whether it was created. The random password is never shown: the
+    resident sets their own with "forgot password" once they add an email, or at a counter.
+    Every service's assisted mode (SADOKU, Jumpa Madu) comes through here.
+    """
+    if not consent:
+        raise DomainError(
+            "consent", _("Confirm that the resident agreed to you filing this request for them")
+        )
+    owner = find_user_by_identifier(phone)
+    if owner is None:
+        if not full_name:
+            raise DomainError(
+                "full_name",
+                _("No account has this phone number; enter the resident's full name to create one"),
+            )
+        owner = register_user(
+            full_name=full_name,
+            email=None,
+            phone=phone,
+            password=secrets.token_urlsafe(12),
+            consent=True,
+        )
+        return owner, True
+    if owner.is_disabled:
+        raise DomainError("phone", _("The account with this phone number is disabled"))
+    return owner, False

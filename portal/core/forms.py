@@ -6,6 +6,9 @@ from typing import Any
 
 from flask import Response
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core.errors import DomainError
 from portal.core.htmx import render_page
@@ -17,6 +20,29 @@ def float_or_none(value: Any) -> float | None:
         return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+class Chosen:
+    """One of the field's real choices (not the "Choose..." placeholder), or this message.
+
+    Replaces WTForms' own required and "Not a valid choice" checks, which would show two
+    messages, one of them generic, for a radio group left unanswered.
+    """
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        values = {str(choice[0]) for choice in field.choices or [] if choice[0] != ""}
+        if field.data in (None, "") or str(field.data) not in values:
+            raise StopValidation(self.message)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes sharing one name (rendered by the `checkboxes` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def _strip(value: Any) -> Any:

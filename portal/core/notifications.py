@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import smtplib
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, event, func, select, update
@@ -37,6 +38,28 @@ def notify(user_id: int, title: str, body: str = "", url: str | None = None) -> 
     note = Notification(user_id=user_id, title=title, body=body, url=url)
     db.session.add(note)
     return note
+
+
+def tell(user: Any, title: str, body: str, path: str, link: str) -> None:
+    """Tell a user in the app (the bell) and, when the account has an email, by email too.
+
+    `path` is the in-app link and `link` the same page as an absolute URL for the email. Callers
+    pass text already in the language it is stored in (see each service's `_stored`).
+    """
+    from flask_babel import gettext as _
+
+    notify(user.id, title, body, path)
+    if user.email:
+        queue_mail(
+            user.email,
+            title,
+            _(
+                "Hello %(name)s,\n\n%(body)s\n\nOpen the portal to see more: %(link)s\n",
+                name=user.first_name,
+                body=body,
+                link=link,
+            ),
+        )
 
 
 def unread_count(user_id: int) -> int:

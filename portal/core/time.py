@@ -32,6 +32,15 @@ def format_wib(value: dt.datetime | None, fmt: str = "d MMM yyyy, HH.mm") -> str
     return format_datetime(as_utc(value), fmt) + " WIB"
 
 
+def wib_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a WIB calendar day in UTC, for querying stored times by local day.
+
+    UTC, not WIB-aware values: SQLite compares stored naive UTC text, so the bounds must be UTC.
+    """
+    start = dt.datetime.combine(day, dt.time(), tzinfo=WIB).astimezone(dt.UTC)
+    return start, start + dt.timedelta(days=1)
+
+
 LONG_DAY = "EEEE, d MMMM yyyy"  # Senin, 23 November 2026
 
 

@@ -29,14 +29,12 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import PhoneNumber
 from portal.accounts.models import User
-from portal.core.forms import BaseForm, float_or_none
+from portal.core.forms import BaseForm, Chosen, MultiCheckboxField, float_or_none
 from portal.sadoku.models import (
     CORRECTABLE_FIELDS,
     DocumentType,
@@ -57,29 +55,6 @@ def _int_or_none(value: Any) -> int | None:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
-
-
-class Chosen:
-    """One of the field's real choices (not the "Choose..." placeholder), or this message.
-
-    Replaces WTForms' own required and "Not a valid choice" checks, which would show two
-    messages, one of them generic, for a radio group left unanswered.
-    """
-
-    def __init__(self, message: Any) -> None:
-        self.message = message
-
-    def __call__(self, form: Any, field: Any) -> None:
-        values = {str(choice[0]) for choice in field.choices or [] if choice[0] != ""}
-        if field.data in (None, "") or str(field.data) not in values:
-            raise StopValidation(self.message)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes sharing one name (rendered by the `checkboxes` macro)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 # --- the queue ----------------------------------------------------------------------------------

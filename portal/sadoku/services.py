@@ -1056,35 +1056,12 @@ def start_assisted_request(
 ) -> tuple[DocumentRequest, bool]:
     """File a draft at a counter for a resident found by phone, or for a new account made for them.
 
-    Returns the draft and whether an account was created. The random password is never shown:
-    the resident sets their own with "forgot password" once they add an email, or at a counter.
+    Returns the draft and whether an account was created.
     """
-    import secrets
-
     from portal.accounts import services as accounts
 
     _require_officer(officer)
-    if not consent:
-        raise DomainError(
-            "consent", _("Confirm that the resident agreed to you filing this request for them")
-        )
-    owner = accounts.find_user_by_identifier(phone)
-    created = owner is None
-    if owner is None:
-        if not full_name:
-            raise DomainError(
-                "full_name",
-                _("No account has this phone number; enter the resident's full name to create one"),
-            )
-        owner = accounts.register_user(
-            full_name=full_name,
-            email=None,
-            phone=phone,
-            password=secrets.token_urlsafe(12),
-            consent=True,
-        )
-    elif owner.is_disabled:
-        raise DomainError("phone", _("The account with this phone number is disabled"))
+    owner, created = accounts.find_or_register_at_counter(phone, full_name, consent)
     return start_request(owner, document_type, reason, assisted_by=officer, consent=True), created
 
 

@@ -193,11 +193,14 @@ def test_role_changes_are_audited(ctx):
 
 
 def test_waste_officer_is_scoped_to_a_unit(ctx):
+    from tests.factories import make_unit
+
     admin = make_user(roles=(Role.ADMIN,))
     user = make_user()
-    services.grant_role(admin, user, Role.WASTE_OFFICER, "BSI-BERSERI")
-    assert user.has_role(Role.WASTE_OFFICER, "BSI-BERSERI")
-    assert not user.has_role(Role.WASTE_OFFICER, "TPS3R-LAIN")
+    unit, other = make_unit(), make_unit()
+    services.grant_role(admin, user, Role.WASTE_OFFICER, unit.scope)
+    assert user.has_role(Role.WASTE_OFFICER, unit.scope)
+    assert not user.has_role(Role.WASTE_OFFICER, other.scope)
 
 
 def test_admin_cannot_lock_themselves_out(ctx):

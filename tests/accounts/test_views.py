@@ -369,15 +369,18 @@ def test_admin_search_never_puts_the_query_in_a_url(client, app, login_as):
 
 
 def test_admin_grants_and_revokes_a_role_with_audit(client, app, login_as):
+    from tests.factories import make_unit
+
     with app.app_context():
         target_id = make_user(full_name="Dewi Petugas").id
+        unit_scope = make_unit().scope  # a waste officer's scope is their unit's number
     login_as(Role.ADMIN)
     response = post(
-        client, f"/admin/users/{target_id}/roles", {"role": "waste_officer", "scope": "BSI-BERSERI"}
+        client, f"/admin/users/{target_id}/roles", {"role": "waste_officer", "scope": unit_scope}
     )
     assert response.status_code == 303
     page = text(client.get(f"/admin/users/{target_id}"))
-    assert "BSI-BERSERI" in page and "Peran diberikan" in page  # the audit entry, in Indonesian
+    assert f"({unit_scope})" in page and "Peran diberikan" in page  # the audit entry, in Indonesian
     grant_id = re.search(rf"/admin/users/{target_id}/roles/(\d+)/delete", page).group(1)
     assert post(client, f"/admin/users/{target_id}/roles/{grant_id}/delete").status_code == 303
     with app.app_context():

@@ -268,4 +268,6 @@ def test_requests_are_spaced_by_the_configured_delay(ctx, nominatim, monkeypatch
     geocode_address(STREET, DESA, KECAMATAN)
     geocode_address("Jl. Tengku Raja Muda No. 1", DESA, KECAMATAN)
     first, second = nominatim.requests
-    assert second["at"] - first["at"] >= 0.4
+    # Measured where the stub receives them, so the first request's own transit can eat a few
+    # milliseconds of the gap on a loaded machine; without the delay the gap is ~0.01 s.
+    assert second["at"] - first["at"] >= 0.35
