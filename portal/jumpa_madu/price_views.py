@@ -32,7 +32,11 @@ NEAREST_SHOWN = 3  # units listed for drop-off when none collects at the chosen 
 
 
 class PriceFinderForm(BaseForm):
-    """Where the visitor wants prices for. GET and CSRF-free: it changes nothing."""
+    """Where the visitor wants prices for: a place by GET (shareable), a position by POST.
+
+    It changes nothing, so it carries no CSRF field of its own; a POST still passes the app's
+    CSRF check.
+    """
 
     class Meta:
         csrf = False
@@ -134,7 +138,14 @@ def _cards(pairs: list[tuple[WasteUnit, float | None]]) -> list[UnitCard]:
 
 def render_price_index() -> Response:
     """The page, or only its results for htmx (HX-Target: price-results)."""
-    form = PriceFinderForm(formdata=request.args)
+    if request.method == "POST":
+        # "Use my location": the device's position comes in the body, never in the URL (a
+        # home's GPS point is personal data), so this lookup is not pushed to the address bar.
+        form = PriceFinderForm(formdata=request.form)
+    else:
+        args = request.args.copy()
+        args.pop("lat", None), args.pop("lon", None)
+        form = PriceFinderForm(formdata=args)
     kecamatan_list = all_kecamatan()
     place = _place(form, kecamatan_list)
     covering: list[tuple[WasteUnit, float]] = []

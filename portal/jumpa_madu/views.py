@@ -97,7 +97,7 @@ def index():
     return _no_store(render_page("jumpa_madu/index.html", **context))
 
 
-@bp.route("/prices")
+@bp.route("/prices", methods=["GET", "POST"])
 def price_index():
     """Current prices of the units that serve a chosen place (public; see price_views)."""
     return render_price_index()

@@ -143,9 +143,30 @@
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
+  // 5. Jumpa Madu prices: "Use my current location" posts the device's position (never in the
+  // URL). Without JavaScript or geolocation the button stays hidden; the desa choice works.
+  function setupLocateForm(form) {
+    if (form.dataset.ready || !navigator.geolocation) { return; }
+    form.dataset.ready = "1";
+    form.hidden = false;
+    var status = form.querySelector(".geo-status");
+    form.querySelector("[data-action=locate]").addEventListener("click", function () {
+      status.textContent = form.dataset.labelWait;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        form.querySelector("input[name=lat]").value = pos.coords.latitude.toFixed(6);
+        form.querySelector("input[name=lon]").value = pos.coords.longitude.toFixed(6);
+        status.textContent = "";
+        form.requestSubmit();
+      }, function () {
+        status.textContent = form.dataset.labelDenied;
+      }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
+    });
+  }
+
   function init(root) {
     (root.querySelectorAll ? root : document).querySelectorAll("[data-address-map]").forEach(setupMap);
     (root.querySelectorAll ? root : document).querySelectorAll("[data-geolocate]").forEach(setupGeolocate);
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-locate-form]").forEach(setupLocateForm);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });

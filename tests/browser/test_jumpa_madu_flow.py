@@ -431,3 +431,12 @@ def test_prices_page_narrows_to_the_units_of_a_desa(
     assert page.evaluate("window.jmMarker") == 1
     _assert_fits(page)
     assert_accessible(page)
+
+    # "Use my current location": the device's position is posted, not put in the URL.
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": 3.7044, "longitude": 98.8012})  # far from both
+    page.locator("#price-locate button[data-action=locate]").click()
+    expect(results.locator("#no-unit")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"kecamatan={LUBUK_PAKAM}&desa={LUBUK_PAKAM_III}$"))
+    assert page.evaluate("window.jmMarker") == 1
+    assert_accessible(page)

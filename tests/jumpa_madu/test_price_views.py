@@ -17,6 +17,7 @@ from sqlalchemy import event
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.jumpa_madu import services
+from tests.conftest import post
 from tests.factories import FAR_ADDRESS, LUBUK_PAKAM_ADDRESS, category, make_unit, make_user
 
 URL = "/jumpa-madu/prices"
@@ -111,15 +112,28 @@ def test_a_place_no_unit_covers_lists_the_three_nearest_for_drop_off(app: Flask,
     assert page.count("km away") == 3
 
 
-def test_a_map_pin_and_a_kecamatan_alone_also_choose_a_place(app: Flask, client):
+def test_a_device_position_and_a_kecamatan_alone_also_choose_a_place(app: Flask, client):
     unit_id = _units(app, 1)[0]
-    pin = text(client.get(URL, query_string={"lat": "3.5560", "lon": "98.8750"}))
+    # "Use my current location" posts the position; it never goes into a URL...
+    pin = text(post(client, URL, {"lat": "3.5560", "lon": "98.8750"}))
     assert _cards(pin) == [str(unit_id)] and "the map pin (3.55600, 98.87500)" in pin
+    page = text(client.get(URL))
+    assert 'id="price-locate" method="post"' in page and "data-locate-form" in page
+    # ...and one put in a URL by hand is ignored rather than kept in links and logs.
+    far = {"lat": "3.7044", "lon": "98.8012"}
+    assert "Prices at every unit" in text(client.get(URL, query_string=far))
+    assert "No unit picks up" in text(post(client, URL, far))
+    with_htmx = post(client, URL, {"lat": "3.5560", "lon": "98.8750"}, htmx="price-results")
+    assert text(with_htmx).startswith('<div id="price-results"')
     kec = text(client.get(URL, query_string={"kecamatan": "12.07.28"}))
     assert _cards(kec) == [str(unit_id)] and "the centre of Kecamatan Lubuk Pakam" in kec
     # Edited URLs: an unknown code or a pin outside Deli Serdang chooses nothing (all units).
-    for args in ({"kecamatan": "99.99.99"}, {"lat": "-6.2", "lon": "106.8"}, {"desa": "x"}):
+    for args in ({"kecamatan": "99.99.99"}, {"desa": "x"}):
         response = client.get(URL, query_string=args)
+        assert response.status_code == 200
+        assert "Prices at every unit" in text(response)
+    for data in ({"lat": "-6.2", "lon": "106.8"}, {"lat": "abc", "lon": ""}):
+        response = post(client, URL, data)
         assert response.status_code == 200
         assert "Prices at every unit" in text(response)
     # A desa from another kecamatan than the chosen one falls back to the kecamatan.
