@@ -9,6 +9,7 @@ inject axe-core) runs through the DevTools protocol and is not subject to it.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -159,3 +160,63 @@ def check_accessible(page: Page) -> None:
 @pytest.fixture
 def assert_accessible() -> Callable[[Page], None]:
     return check_accessible
+
+
+# --- shared by the flow tests ---------------------------------------------------------------------
+
+OpenPage = Callable[..., Page]
+
+# The innermost elements whose right edge is beyond the screen, to say what to fix.
+WIDE_ELEMENTS = """width => [...document.querySelectorAll('main *')]
+    .filter(e => e.getBoundingClientRect().right > width + 0.5)
+    .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > width + 0.5))
+    .slice(0, 5)
+    .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.')
+        + ' ' + JSON.stringify((e.textContent || '').trim().slice(0, 40)))"""
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_server: str) -> Iterator[OpenPage]:
+    """Another phone (its own cookies) for another person, with or without JavaScript."""
+    contexts = []
+    prefix = live_server + "/"
+
+    def block(route: Route) -> None:
+        route.abort()
+
+    def _open(*, javascript: bool = True) -> Page:
+        context = browser.new_context(
+            viewport=PHONE_VIEWPORT, java_script_enabled=javascript, locale="id-ID"
+        )
+        context.route(lambda url: not url.startswith(prefix), block)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def url_is(path: str) -> re.Pattern[str]:
+    """The page URL ends with this path (a regular expression), no query string."""
+    return re.compile(path + r"$")
+
+
+def log_in(page: Page, live_server: str, email: str) -> None:
+    """Log in through the form, as a person would, and wait for the home page."""
+    from tests.factories import DEFAULT_PASSWORD
+
+    page.goto(f"{live_server}/accounts/login")
+    page.locator("#identifier").fill(email)
+    page.locator("#password").fill(DEFAULT_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(url_is("/"))
+    expect(page.locator("header nav.account-nav a[href$='/accounts/profile']")).to_be_visible()
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing sticks out sideways on the 360 px phone; if it does, say which elements."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE_VIEWPORT["width"]:
+        wide = page.evaluate(WIDE_ELEMENTS, PHONE_VIEWPORT["width"])
+        pytest.fail(f"{page.url} is {width} px wide; sticking out: {wide}")

@@ -13,21 +13,20 @@ every language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, expect
 
 from portal.accounts.models import Role, User
 from portal.core.time import today_wib
 from portal.extensions import db
 from portal.jumpa_madu import services as jm
 from portal.jumpa_madu.models import Pickup, PickupStatus, WithdrawalStatus
-from tests.browser.conftest import PHONE_VIEWPORT
+from tests.browser.conftest import OpenPage, assert_fits, log_in, url_is
 from tests.factories import (
-    DEFAULT_PASSWORD,
     LUBUK_PAKAM_ADDRESS,
     category,
     make_unit,
@@ -35,7 +34,6 @@ from tests.factories import (
 )
 
 AssertAccessible = Callable[[Page], None]
-OpenPage = Callable[..., Page]
 
 RESIDENT_NAME = "Siti Rahmawati"
 OFFICER_NAME = "Petugas Bank Sampah"
@@ -61,61 +59,8 @@ class Cast:
 # --- helpers --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def open_page(browser: Browser, live_server: str) -> Iterator[OpenPage]:
-    """Another phone (its own cookies) for a second person, with or without JavaScript."""
-    contexts = []
-    prefix = live_server + "/"
-
-    def block(route: Route) -> None:
-        route.abort()
-
-    def _open(*, javascript: bool = True) -> Page:
-        context = browser.new_context(
-            viewport=PHONE_VIEWPORT, java_script_enabled=javascript, locale="id-ID"
-        )
-        context.route(lambda url: not url.startswith(prefix), block)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-def _url(path: str) -> re.Pattern[str]:
-    """The page URL ends with this path (a regular expression), no query string."""
-    return re.compile(path + r"$")
-
-
-def _log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/accounts/login")
-    page.locator("#identifier").fill(email)
-    page.locator("#password").fill(DEFAULT_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(_url("/"))
-    expect(page.locator("header nav.account-nav a[href$='/accounts/profile']")).to_be_visible()
-
-
 def _chip(scope: Page | Locator, status: PickupStatus | WithdrawalStatus) -> Locator:
     return scope.locator(f".chip-{status.value.replace('_', '-')}")
-
-
-def _assert_fits(page: Page) -> None:
-    """Nothing sticks out sideways on the 360 px phone."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    if width > PHONE_VIEWPORT["width"]:
-        wide = page.evaluate(WIDE_ELEMENTS, PHONE_VIEWPORT["width"])
-        pytest.fail(f"{page.url} is {width} px wide; sticking out: {wide}")
-
-
-# The innermost elements whose right edge is beyond the screen, to say what to fix.
-WIDE_ELEMENTS = """width => [...document.querySelectorAll('main *')]
-    .filter(e => e.getBoundingClientRect().right > width + 0.5)
-    .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > width + 0.5))
-    .slice(0, 5)
-    .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.')
-        + ' ' + JSON.stringify((e.textContent || '').trim().slice(0, 40)))"""
 
 
 def _seed(app: Flask) -> Cast:
@@ -137,14 +82,14 @@ def _request_pickup(
     """From the Jumpa Madu page, the resident asks for a pickup; returns its code."""
 
     def checked() -> None:
-        _assert_fits(page)
+        assert_fits(page)
         if check is not None:
             check(page)
 
     page.goto(f"{live_server}/jumpa-madu/")
     checked()
     page.locator("main a.button[href$='/jumpa-madu/pickups/new']").click()
-    expect(page).to_have_url(_url("/jumpa-madu/pickups/new"))
+    expect(page).to_have_url(url_is("/jumpa-madu/pickups/new"))
     # The profile's address is filled in, and the unit that collects there already proposed.
     expect(page.locator("select#kecamatan")).to_have_value(LUBUK_PAKAM)
     expect(page.locator("select#desa")).to_have_value(LUBUK_PAKAM_III)
@@ -166,7 +111,7 @@ def _request_pickup(
     checked()
     part.locator("button[name=action][value=send]").click()
 
-    expect(page).to_have_url(_url(r"/jumpa-madu/pickups/\d+"))
+    expect(page).to_have_url(url_is(r"/jumpa-madu/pickups/\d+"))
     h1 = page.locator("main h1")
     expect(h1).to_contain_text(UNIT_NAME)
     code = re.search(CODE_RE, h1.inner_text())
@@ -200,11 +145,11 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
     today = today_wib().isoformat()
 
     def check(p: Page) -> None:
-        _assert_fits(p)
+        assert_fits(p)
         assert_accessible(p)
 
     # The resident asks for a pickup, then finds it in their list.
-    _log_in(page, live_server, cast.resident_email)
+    log_in(page, live_server, cast.resident_email)
     code = _request_pickup(page, live_server, cast, assert_accessible)
     page.locator("main a.back-link[href$='/jumpa-madu/pickups']").click()
     card = page.locator("main li.jm-card", has_text=code)
@@ -214,9 +159,9 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
 
     # The officer finds it in the unit's queue and schedules it for today, going themselves.
     officer = open_page()
-    _log_in(officer, live_server, cast.officer_email)
+    log_in(officer, live_server, cast.officer_email)
     officer.locator("header nav.account-nav a[href$='/jumpa-madu/unit/pickups']").click()
-    expect(officer).to_have_url(_url("/jumpa-madu/unit/pickups"))
+    expect(officer).to_have_url(url_is("/jumpa-madu/unit/pickups"))
     row = officer.locator("#queue-results li.jm-queue-row", has_text=code)
     expect(row).to_contain_text(RESIDENT_NAME)
     check(officer)
@@ -225,26 +170,26 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
     expect(officer.locator("main a[href='tel:+6281234567890']")).to_be_visible()
     check(officer)
     officer.locator("#pickup-actions a[href$='/schedule']").click()
-    expect(officer).to_have_url(_url(r"/jumpa-madu/unit/pickups/\d+/schedule"))
+    expect(officer).to_have_url(url_is(r"/jumpa-madu/unit/pickups/\d+/schedule"))
     officer.locator("#day").fill(today)
     expect(officer.locator("select#collector_id option:checked")).to_have_text(OFFICER_NAME)
     check(officer)
     officer.locator("main form button.button[type=submit]").click()
-    expect(officer).to_have_url(_url(r"/jumpa-madu/unit/pickups/\d+"))
+    expect(officer).to_have_url(url_is(r"/jumpa-madu/unit/pickups/\d+"))
     expect(_chip(officer.locator("main .status-line"), PickupStatus.SCHEDULED)).to_be_visible()
 
     # Today's day list: set off, then weigh at the door.
     officer.locator("main a[href$='/jumpa-madu/unit/pickups']").first.click()
     officer.locator("main nav a[href$='/jumpa-madu/unit/route']").click()
-    expect(officer).to_have_url(_url("/jumpa-madu/unit/route"))
+    expect(officer).to_have_url(url_is("/jumpa-madu/unit/route"))
     stop = officer.locator("li.stop-card", has_text=code)
     expect(_chip(stop, PickupStatus.SCHEDULED)).to_be_visible()
     check(officer)
     stop.locator("form[action$='/start'] button").click()
-    expect(officer).to_have_url(_url("/jumpa-madu/unit/route"))  # back to the list
+    expect(officer).to_have_url(url_is("/jumpa-madu/unit/route"))  # back to the list
     expect(_chip(stop, PickupStatus.ON_THE_WAY)).to_be_visible()
     stop.locator("a[href$='/weigh']").click()
-    expect(officer).to_have_url(_url(r"/jumpa-madu/unit/pickups/\d+/weigh"))
+    expect(officer).to_have_url(url_is(r"/jumpa-madu/unit/pickups/\d+/weigh"))
     check(officer)
     _weigh(officer, cast)
     # The amounts come in as the weights are typed, before anything is saved.
@@ -253,7 +198,7 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
     expect(quote.locator("button[name=action][value=save]")).to_be_visible()
     check(officer)
     quote.locator("button[name=action][value=save]").click()
-    expect(officer).to_have_url(_url(r"/jumpa-madu/unit/pickups/\d+"))
+    expect(officer).to_have_url(url_is(r"/jumpa-madu/unit/pickups/\d+"))
     expect(_chip(officer.locator("main .status-line"), PickupStatus.WEIGHED)).to_be_visible()
     expect(officer.locator("#weighing-1 tfoot")).to_contain_text(AMOUNT)
     check(officer)
@@ -273,7 +218,7 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
 
     page.locator("main a.back-link[href$='/jumpa-madu/pickups']").click()
     page.locator("main a[href$='/jumpa-madu/wallet']").click()
-    expect(page).to_have_url(_url("/jumpa-madu/wallet"))
+    expect(page).to_have_url(url_is("/jumpa-madu/wallet"))
     expect(page.locator("#wallet-available")).to_have_text(AMOUNT)
     lines = page.locator("#statement tbody tr")
     expect(lines).to_have_count(1)
@@ -282,13 +227,13 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
 
     # They withdraw Rp 5.000 in cash at the unit.
     page.locator("main a[href$='/jumpa-madu/wallet/withdraw']").click()
-    expect(page).to_have_url(_url("/jumpa-madu/wallet/withdraw"))
+    expect(page).to_have_url(url_is("/jumpa-madu/wallet/withdraw"))
     expect(page.locator("#wallet-available")).to_have_text(AMOUNT)
     expect(page.locator("input[name=method][value=cash]")).to_be_checked()
     check(page)
     page.locator("#amount").fill("5.000")
     page.locator("main form button.button[type=submit]").click()
-    expect(page).to_have_url(_url("/jumpa-madu/wallet"))
+    expect(page).to_have_url(url_is("/jumpa-madu/wallet"))
     expect(page.locator("#wallet-available")).to_have_text("Rp 3.730")
     expect(page.locator("#wallet-withdrawing")).to_have_text("Rp 5.000")
     withdrawal = page.locator("#withdrawals li.jm-card").first
@@ -298,7 +243,7 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
     # The officer approves it, pays it with a receipt number, and sees it in today's report.
     officer.locator("main a[href$='/jumpa-madu/unit/pickups']").first.click()
     officer.locator("main nav a[href$='/jumpa-madu/unit/withdrawals']").click()
-    expect(officer).to_have_url(_url("/jumpa-madu/unit/withdrawals"))
+    expect(officer).to_have_url(url_is("/jumpa-madu/unit/withdrawals"))
     open_row = officer.locator("#open-withdrawals li", has_text=w_code)
     expect(open_row).to_contain_text(RESIDENT_NAME)
     expect(open_row).to_contain_text("Rp 5.000")
@@ -306,17 +251,17 @@ def test_pickup_weighed_confirmed_withdrawn_and_paid(
     open_row.locator("form[action$='/approve'] button").click()
     expect(_chip(open_row, WithdrawalStatus.APPROVED)).to_be_visible()
     open_row.locator("a[href$='/pay']").click()
-    expect(officer).to_have_url(_url(r"/jumpa-madu/unit/withdrawals/\d+/pay"))
+    expect(officer).to_have_url(url_is(r"/jumpa-madu/unit/withdrawals/\d+/pay"))
     check(officer)
     officer.locator("#reference").fill(REFERENCE)
     officer.locator("main form button.button[type=submit]").click()
-    expect(officer).to_have_url(_url("/jumpa-madu/unit/withdrawals"))
+    expect(officer).to_have_url(url_is("/jumpa-madu/unit/withdrawals"))
     paid = officer.locator("#recent-withdrawals li", has_text=w_code)
     expect(_chip(paid, WithdrawalStatus.PAID)).to_be_visible()
     expect(paid).to_contain_text(REFERENCE)
     check(officer)
     officer.locator("main nav a[href$='/jumpa-madu/unit/cash-report']").click()
-    expect(officer).to_have_url(_url("/jumpa-madu/unit/cash-report"))
+    expect(officer).to_have_url(url_is("/jumpa-madu/unit/cash-report"))
     expect(officer.locator("#cash-paid tbody tr", has_text=REFERENCE)).to_contain_text("Rp 5.000")
     expect(officer.locator("#cash-totals")).to_contain_text(AMOUNT)  # credited today
     check(officer)
@@ -355,7 +300,7 @@ def test_request_and_weigh_without_javascript(
     """
     cast = _seed(app)
     page = page_without_js
-    _log_in(page, live_server, cast.resident_email)
+    log_in(page, live_server, cast.resident_email)
     code = _request_pickup(page, live_server, cast, None)
 
     # The unit accepts it and sets off (not what this test is about; notices need a request).
@@ -371,7 +316,7 @@ def test_request_and_weigh_without_javascript(
         pickup_id = pickup.id
 
     officer_page = open_page(javascript=False)
-    _log_in(officer_page, live_server, cast.officer_email)
+    log_in(officer_page, live_server, cast.officer_email)
     officer_page.goto(f"{live_server}/jumpa-madu/unit/pickups/{pickup_id}/weigh")
     _weigh(officer_page, cast)
     expect(officer_page.locator("#weigh-quote button[name=action][value=save]")).to_have_count(0)
@@ -379,9 +324,9 @@ def test_request_and_weigh_without_javascript(
     quote = officer_page.locator("#weigh-quote")
     expect(quote.locator("tfoot")).to_contain_text(AMOUNT)
     expect(officer_page.locator(f"#weight_{cast.pet_id}")).to_have_value("2.3")
-    _assert_fits(officer_page)
+    assert_fits(officer_page)
     quote.locator("button[name=action][value=save]").click()
-    expect(officer_page).to_have_url(_url(f"/jumpa-madu/unit/pickups/{pickup_id}"))
+    expect(officer_page).to_have_url(url_is(f"/jumpa-madu/unit/pickups/{pickup_id}"))
     expect(_chip(officer_page.locator("main .status-line"), PickupStatus.WEIGHED)).to_be_visible()
 
     with app.app_context():
@@ -403,11 +348,11 @@ def test_prices_page_narrows_to_the_units_of_a_desa(
 
     page.goto(f"{live_server}/jumpa-madu/")
     page.locator("main a[href$='/jumpa-madu/prices']").click()
-    expect(page).to_have_url(_url("/jumpa-madu/prices"))
+    expect(page).to_have_url(url_is("/jumpa-madu/prices"))
     results = page.locator("#price-results")
     expect(results.locator("article.jm-unit-card")).to_have_count(2)
     expect(page.locator("select#desa optgroup")).to_have_count(22)  # all, by kecamatan
-    _assert_fits(page)
+    assert_fits(page)
     assert_accessible(page)
 
     # htmx: no page load from here on (a full load would drop this marker).
@@ -429,7 +374,7 @@ def test_prices_page_narrows_to_the_units_of_a_desa(
     expect(results.locator(f"article#unit-{there}")).to_have_count(0)
     expect(card.locator("tbody")).to_contain_text("Rp 3.500")  # PET, at the default price
     assert page.evaluate("window.jmMarker") == 1
-    _assert_fits(page)
+    assert_fits(page)
     assert_accessible(page)
 
     # "Use my current location": the device's position is posted, not put in the URL.

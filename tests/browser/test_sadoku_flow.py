@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask_babel import force_locale
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, expect
 
 from portal.accounts.models import Role, User
 from portal.core.time import today_wib
 from portal.extensions import db
 from portal.sadoku import services
 from portal.sadoku.models import DocumentRequest, Status
-from tests.browser.conftest import PHONE_VIEWPORT
+from tests.browser.conftest import OpenPage, assert_fits, log_in, url_is
 from tests.factories import (
-    DEFAULT_PASSWORD,
     LUBUK_PAKAM_ADDRESS,
     VALID_KK,
     VALID_NIK,
@@ -35,7 +34,6 @@ from tests.factories import (
 )
 
 AssertAccessible = Callable[[Page], None]
-OpenPage = Callable[[], Page]
 
 FULL_NAME = "Siti Rahmawati"
 PHONE = "0812 3456 7890"
@@ -58,54 +56,15 @@ DELIVERED_PATH = [
 # --- helpers --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def open_page(browser: Browser, live_server: str) -> Iterator[OpenPage]:
-    """Another phone (its own cookies) for a second or third person, built like `page`."""
-    contexts = []
-    prefix = live_server + "/"
-
-    def block(route: Route) -> None:
-        route.abort()
-
-    def _open() -> Page:
-        context = browser.new_context(viewport=PHONE_VIEWPORT, locale="id-ID")
-        context.route(lambda url: not url.startswith(prefix), block)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-def _url(path: str) -> re.Pattern[str]:
-    """The page URL ends with this path (a regular expression), no query string."""
-    return re.compile(path + r"$")
-
-
 def _labels(app: Flask, statuses: list[Status]) -> list[str]:
     """The statuses' labels as an Indonesian reader sees them."""
     with app.test_request_context(), force_locale("id"):
         return [s.label for s in statuses]
 
 
-def _log_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/accounts/login")
-    page.locator("#identifier").fill(email)
-    page.locator("#password").fill(DEFAULT_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(_url("/"))
-    expect(page.locator("header nav.account-nav a[href$='/accounts/profile']")).to_be_visible()
-
-
 def _submit(page: Page) -> None:
     """The page's main submit button (the `submit` macro's), not a link-styled one."""
     page.locator("main form button.button[type=submit]").click()
-
-
-def _assert_fits(page: Page) -> None:
-    """Nothing sticks out sideways on the 360 px phone."""
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
 def _chip(scope: Page | Locator, status: Status) -> Locator:
@@ -145,7 +104,7 @@ def _file_ktp_request(
     page.goto(live_server + "/")
     checked()
     page.locator("#sadoku a[href$='/sadoku/']").click()
-    expect(page).to_have_url(_url("/sadoku/"))
+    expect(page).to_have_url(url_is("/sadoku/"))
     checked()
     page.locator("main a[href$='/sadoku/documents/ktp-el']").click()
     expect(page.locator("main h1")).to_have_text("KTP-el")
@@ -160,7 +119,7 @@ def _file_ktp_request(
     _submit(page)
 
     # Step 2: their own document, name and NIK from the profile; the KK number is typed.
-    expect(page).to_have_url(_url(r"/sadoku/drafts/\d+/subject"))
+    expect(page).to_have_url(url_is(r"/sadoku/drafts/\d+/subject"))
     expect(page.locator("input[name=whose][value=self]")).to_be_checked()
     expect(page.locator("#subject_name")).to_have_value(FULL_NAME)
     expect(page.locator("#subject_nik")).to_have_value(VALID_NIK)
@@ -169,7 +128,7 @@ def _file_ktp_request(
     _submit(page)
 
     # Step 3: both required attachments, as photos from the phone.
-    expect(page).to_have_url(_url(r"/sadoku/drafts/\d+/attachments"))
+    expect(page).to_have_url(url_is(r"/sadoku/drafts/\d+/attachments"))
     expect(page.locator("main form input[type=file]")).to_have_count(2)
     checked()
     for i, name in enumerate(("kk.png", "laporan-polisi.png")):
@@ -179,7 +138,7 @@ def _file_ktp_request(
     _submit(page)
 
     # Step 4: the address comes from the profile, the recipient is the resident.
-    expect(page).to_have_url(_url(r"/sadoku/drafts/\d+/delivery"))
+    expect(page).to_have_url(url_is(r"/sadoku/drafts/\d+/delivery"))
     expect(page.locator("select#kecamatan")).to_have_value(LUBUK_PAKAM)
     expect(page.locator("select#desa")).to_have_value(LUBUK_PAKAM_III)
     # With htmx the desa list is the kecamatan's own; without it, all of them by kecamatan.
@@ -193,11 +152,11 @@ def _file_ktp_request(
     _submit(page)
 
     # Step 5: everything to check, the full NIK and KK included (the resident's own page).
-    expect(page).to_have_url(_url(r"/sadoku/drafts/\d+/summary"))
+    expect(page).to_have_url(url_is(r"/sadoku/drafts/\d+/summary"))
     summary = page.locator("main")
     for text in ("KTP-el", FULL_NAME, VALID_NIK, VALID_KK, "Jl. Sudirman No. 5", "kk.png"):
         expect(summary).to_contain_text(text)
-    _assert_fits(page)
+    assert_fits(page)
     checked()
     page.locator("#declaration").check()
     _submit(page)
@@ -218,11 +177,11 @@ def _officer_move(
     page.locator(
         f"main .actions a[href$='/sadoku/officer/requests/{code}/status/{to.value}']"
     ).click()
-    expect(page).to_have_url(_url(f"/sadoku/officer/requests/{code}/status/{to.value}"))
+    expect(page).to_have_url(url_is(f"/sadoku/officer/requests/{code}/status/{to.value}"))
     if fill is not None:
         fill()
     _submit(page)
-    expect(page).to_have_url(_url(f"/sadoku/officer/requests/{code}"))
+    expect(page).to_have_url(url_is(f"/sadoku/officer/requests/{code}"))
     expect(_chip(page.locator("main .status-line"), to)).to_be_visible()
 
 
@@ -244,15 +203,15 @@ def test_request_travels_from_resident_to_hand_over(
     today = today_wib().isoformat()
     labels = dict(zip(DELIVERED_PATH, _labels(app, DELIVERED_PATH), strict=True))
 
-    _log_in(page, live_server, resident_email)
+    log_in(page, live_server, resident_email)
     code = _file_ktp_request(page, live_server, assert_accessible)
 
     page.locator(f"main .actions a[href$='/sadoku/requests/{code}']").click()
-    expect(page).to_have_url(_url(f"/sadoku/requests/{code}"))
+    expect(page).to_have_url(url_is(f"/sadoku/requests/{code}"))
     expect(_chip(page.locator("#request-status .status-line"), Status.SUBMITTED)).to_have_text(
         labels[Status.SUBMITTED]
     )
-    _assert_fits(page)
+    assert_fits(page)
     assert_accessible(page)
     # From now on the status asks for itself every second (the interval is in the page).
     monkeypatch.setitem(app.config, "SADOKU_POLL_SECONDS", 1)
@@ -261,9 +220,9 @@ def test_request_travels_from_resident_to_hand_over(
 
     # The officer, on another phone, finds the request in the queue.
     officer = open_page()
-    _log_in(officer, live_server, officer_email)
+    log_in(officer, live_server, officer_email)
     officer.locator("header nav.account-nav a[href$='/sadoku/officer/requests']").click()
-    expect(officer).to_have_url(_url("/sadoku/officer/requests"))
+    expect(officer).to_have_url(url_is("/sadoku/officer/requests"))
     row = officer.locator("#queue-results tbody tr", has_text=code)
     expect(_chip(row, Status.SUBMITTED)).to_be_visible()
     assert_accessible(officer)
@@ -272,7 +231,7 @@ def test_request_travels_from_resident_to_hand_over(
     # The officer's job needs the whole NIK and KK.
     expect(officer.locator("main dd.identity-number").first).to_have_text(VALID_NIK)
     expect(officer.locator("main dd.identity-number").nth(1)).to_have_text(VALID_KK)
-    _assert_fits(officer)
+    assert_fits(officer)
     assert_accessible(officer)
 
     def verify_with_template() -> None:
@@ -293,11 +252,11 @@ def test_request_travels_from_resident_to_hand_over(
 
     # The courier opens today's list and records the hand-over.
     courier = open_page()
-    _log_in(courier, live_server, courier_email)
+    log_in(courier, live_server, courier_email)
     courier.locator("header nav.account-nav a[href$='/sadoku/officer/deliveries']").click()
     card = courier.locator("li.stop-card", has_text=code)
     expect(_chip(card, Status.OUT_FOR_DELIVERY)).to_be_visible()
-    _assert_fits(courier)
+    assert_fits(courier)
     assert_accessible(courier)
     card.locator(f"a.stop-code[href$='/sadoku/officer/requests/{code}']").click()
     # The courier's view of the request: what to deliver where, the NIK masked.
@@ -305,10 +264,10 @@ def test_request_travels_from_resident_to_hand_over(
     expect(courier.locator("main")).to_contain_text("Jl. Sudirman No. 5")
     expect(courier.locator("main")).to_contain_text(VALID_NIK[-4:])
     assert VALID_NIK not in courier.locator("main").inner_text()
-    _assert_fits(courier)
+    assert_fits(courier)
     assert_accessible(courier)
     courier.locator(f"main .actions a[href$='/requests/{code}/status/delivered']").click()
-    expect(courier).to_have_url(_url(f"/sadoku/officer/requests/{code}/status/delivered"))
+    expect(courier).to_have_url(url_is(f"/sadoku/officer/requests/{code}/status/delivered"))
     courier.locator("#received_by").fill(FULL_NAME)
     courier.locator("input[name=relation][value=self]").check()
     courier.set_input_files(
@@ -332,7 +291,7 @@ def test_request_travels_from_resident_to_hand_over(
     expect(status.locator("ol.timeline")).to_contain_text(VERIFIED_TEMPLATE)  # officer's pick
     classes = chips.evaluate_all("els => els.map(e => e.className)")
     assert classes == [f"chip chip-{s.value.replace('_', '-')}" for s in reversed(DELIVERED_PATH)]
-    _assert_fits(page)
+    assert_fits(page)
     assert_accessible(page)
 
 
@@ -342,7 +301,7 @@ def test_resident_can_file_a_request_without_javascript(
     _seed(app)
     email, _ = _resident(app)
     page = page_without_js
-    _log_in(page, live_server, email)
+    log_in(page, live_server, email)
     # No axe here: its run is asynchronous and never settles with JavaScript off. The same
     # pages are checked with JavaScript on in the test above.
     code = _file_ktp_request(page, live_server, None, javascript=False)
@@ -372,7 +331,7 @@ def test_officer_asks_to_fix_the_nik_and_the_resident_fixes_only_that(
         code = make_request(owner=owner, subject_name=FULL_NAME).code
 
     officer = open_page()
-    _log_in(officer, live_server, officer_email)
+    log_in(officer, live_server, officer_email)
     officer.goto(f"{live_server}/sadoku/officer/requests/{code}")
 
     def mark_nik() -> None:
@@ -382,7 +341,7 @@ def test_officer_asks_to_fix_the_nik_and_the_resident_fixes_only_that(
 
     _officer_move(officer, code, Status.NEEDS_CORRECTION, mark_nik)
 
-    _log_in(page, live_server, resident_email)
+    log_in(page, live_server, resident_email)
     page.goto(f"{live_server}/sadoku/requests/{code}")
     status = page.locator("#request-status")
     expect(_chip(status.locator(".status-line"), Status.NEEDS_CORRECTION)).to_be_visible()
@@ -392,7 +351,7 @@ def test_officer_asks_to_fix_the_nik_and_the_resident_fixes_only_that(
     status.locator(f"a[href$='/sadoku/requests/{code}/correct']").click()
 
     # Exactly the NIK can change (and a message to the officer may be added).
-    expect(page).to_have_url(_url(f"/sadoku/requests/{code}/correct"))
+    expect(page).to_have_url(url_is(f"/sadoku/requests/{code}/correct"))
     controls = page.locator(
         "main form input:not([type=hidden]), main form select, main form textarea"
     )
@@ -409,7 +368,7 @@ def test_officer_asks_to_fix_the_nik_and_the_resident_fixes_only_that(
     page.locator("#subject_nik").fill(FIXED_NIK)
     page.locator("#note").fill("NIK sudah saya perbaiki.")
     _submit(page)
-    expect(page).to_have_url(_url(f"/sadoku/requests/{code}"))
+    expect(page).to_have_url(url_is(f"/sadoku/requests/{code}"))
     expect(_chip(page.locator("#request-status .status-line"), Status.SUBMITTED)).to_be_visible()
     expect(page.locator("main")).to_contain_text(FIXED_NIK[-4:])
 
@@ -436,7 +395,7 @@ def test_anyone_can_track_with_the_code_and_nik_digits(
 
     page.goto(f"{live_server}/sadoku/")
     page.locator("main a[href$='/sadoku/track']").click()
-    expect(page).to_have_url(_url("/sadoku/track"))
+    expect(page).to_have_url(url_is("/sadoku/track"))
     assert_accessible(page)
     page.locator("#code").fill(code.lower())  # typed in lower case: still found
     page.locator("#nik_last4").fill(VALID_NIK[-4:])
@@ -482,7 +441,7 @@ def test_bulk_assigned_day_list_fits_a_phone(
 
     # The officer gives both ready requests to the courier for today in one go.
     officer = open_page()
-    _log_in(officer, live_server, officer_email)
+    log_in(officer, live_server, officer_email)
     officer.goto(f"{live_server}/sadoku/officer/requests?status=ready_for_delivery")
     results = officer.locator("#queue-results")
     expect(results.locator("input[name=request_ids]")).to_have_count(2)
@@ -494,7 +453,7 @@ def test_bulk_assigned_day_list_fits_a_phone(
     results.locator("button.button[type=submit]").click()
     expect(results.locator("input[name=request_ids]")).to_have_count(0)
 
-    _log_in(page, live_server, courier_email)
+    log_in(page, live_server, courier_email)
     page.locator("header nav.account-nav a[href$='/sadoku/officer/deliveries']").click()
     cards = page.locator("li.stop-card")
     expect(cards).to_have_count(2)
@@ -503,7 +462,7 @@ def test_bulk_assigned_day_list_fits_a_phone(
         expect(card).to_contain_text("km")
         expect(card.locator("a[href^='https://www.google.com/maps/search/']")).to_have_count(1)
         expect(card.locator(f"a[href$='/{code}/status/delivered']")).to_be_visible()
-    _assert_fits(page)
+    assert_fits(page)
     assert_accessible(page)
 
 
@@ -519,12 +478,12 @@ def test_admin_and_officer_pages_are_accessible_on_a_phone(
         email = admin.email
         codes = [make_request(subject_name=n).code for n in ("Budi Santoso", "Rina Lestari")]
         make_request(status="verified", subject_name="Ahmad Yani")
-    _log_in(page, live_server, email)
+    log_in(page, live_server, email)
 
     def check(url_end: str) -> None:
-        expect(page).to_have_url(_url(url_end))
+        expect(page).to_have_url(url_is(url_end))
         expect(page.locator("main#content h1")).to_be_visible()
-        _assert_fits(page)
+        assert_fits(page)
         assert_accessible(page)
 
     # Document types: the list, then KTP-el's form.
