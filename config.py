@@ -71,6 +71,10 @@ class Config:
     JUMPA_MADU_MAX_UPLOAD_BYTES = _int("JUMPA_MADU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
     # How often an open pickup's page asks for its status (seconds).
     JUMPA_MADU_POLL_SECONDS = _int("JUMPA_MADU_POLL_SECONDS", 30)
+    # One Mall product photo or shop logo at most this size.
+    MALL_MAX_UPLOAD_BYTES = _int("MALL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    # Reports of Mall listings per client IP (anyone may report, so it is rate limited).
+    MALL_REPORT_RATE_LIMIT = os.environ.get("MALL_REPORT_RATE_LIMIT", "5 per minute;30 per day")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -54,7 +54,14 @@ def create_app(config_class: type[Config] | str | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    from portal.mall.search import alembic_include_object
+
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        include_object=alembic_include_object,
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(
@@ -94,6 +101,8 @@ def _import_models() -> None:
     import portal.core.notifications
     import portal.jumpa_madu.ledger
     import portal.jumpa_madu.models
+    import portal.mall.models
+    import portal.mall.search
     import portal.sadoku.models
     import portal.wilayah.models  # noqa: F401
 
@@ -105,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.jumpa_madu.officer_views import bp as jumpa_madu_officer_bp
     from portal.jumpa_madu.views import bp as jumpa_madu_bp
     from portal.main.views import bp as main_bp
+    from portal.mall.admin_views import bp as mall_admin_bp
+    from portal.mall.seller_views import bp as mall_seller_bp
+    from portal.mall.views import bp as mall_bp
     from portal.sadoku.admin_views import bp as sadoku_admin_bp
     from portal.sadoku.officer_views import bp as sadoku_officer_bp
     from portal.sadoku.views import bp as sadoku_bp
@@ -120,6 +132,9 @@ def _register_blueprints(app: Flask) -> None:
         sadoku_admin_bp,
         jumpa_madu_bp,
         jumpa_madu_officer_bp,
+        mall_bp,
+        mall_seller_bp,
+        mall_admin_bp,
         jumpa_madu_admin_bp,
     )
     for bp in blueprints:
@@ -287,9 +302,11 @@ def _security_headers(response: Response) -> Response:
     response.headers["Permissions-Policy"] = "camera=(self), geolocation=(self), microphone=()"
     if cfg.get("SESSION_COOKIE_SECURE"):
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if current_user and getattr(current_user, "is_authenticated", False):
-        # Pages of a logged-in user carry personal data: never store them in shared caches.
-        response.headers.setdefault("Cache-Control", "private, no-store")
+    # Pages of a logged-in user carry personal data: never store them in shared caches. A response
+    # that already says how to cache it (public Mall photos) is left alone without touching the
+    # session, so it gets no `Vary: Cookie` and stays cacheable by nginx and browsers.
+    if "Cache-Control" not in response.headers and getattr(current_user, "is_authenticated", False):
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -111,6 +111,7 @@ def seed_demo_data() -> list[tuple[str, str]]:
 
 def _seed_services() -> None:
     from portal.jumpa_madu.demo import seed_jumpa_madu_demo
+    from portal.mall.demo import seed_mall_demo
     from portal.sadoku.demo import seed_sadoku_demo
 
     def account(email: str) -> User:
@@ -128,3 +129,4 @@ def _seed_services() -> None:
         account("petugas.jumpamadu@demo.test"),
         [account("warga@demo.test"), account("penjual@demo.test"), account("ani@demo.test")],
     )
+    seed_mall_demo(account("penjual@demo.test"), account("admin@demo.test"))

@@ -392,3 +392,76 @@ def fund_wallet(user: User, amount: int, unit: Any = None, *, commit: bool = Tru
     )
     if commit:
         db.session.commit()
+
+
+# --- Deli Serdang Mall ----------------------------------------------------------------------------
+
+
+def make_shop(
+    *, owner: User | None = None, status: str = "verified", commit: bool = True, **fields: Any
+) -> Any:
+    """A shop in Lubuk Pakam driven through the real services to `status`."""
+    from portal.mall import services as mall
+    from portal.mall.models import ShopStatus
+
+    mall.seed_categories()
+    owner = owner or make_user(commit=False)
+    n = next(_seq)
+    data: dict[str, Any] = {
+        "name": f"Toko Uji {n}",
+        "owner_name": owner.full_name,
+        "description": "Usaha rumahan di Lubuk Pakam.",
+        "whatsapp": "081277770000",
+        "opening_hours": "Senin-Sabtu 08.00-17.00",
+        **LUBUK_PAKAM_ADDRESS,
+        "landmark": None,
+        "latitude": None,
+        "longitude": None,
+    }
+    data.update(fields)
+    shop = mall.open_shop(owner, **data)
+    if status != "draft":
+        mall.submit_shop(shop, owner)
+    admin = (
+        make_user(roles=(Role.ADMIN,), commit=False)
+        if status not in ("draft", "submitted")
+        else None
+    )
+    if status in ("verified", "suspended"):
+        mall.verify_shop(shop, admin)
+    if status == "suspended":
+        mall.suspend_shop(shop, admin, "Melanggar aturan")
+    if status == "changes_requested":
+        mall.request_changes(shop, admin, "Lengkapi deskripsi")
+    assert shop.status == ShopStatus(status)
+    if commit:
+        db.session.commit()
+    return shop
+
+
+def make_product(
+    *, shop: Any = None, status: str = "published", commit: bool = True, **fields: Any
+) -> Any:
+    """A product of `shop` (a verified shop by default), fixed price Rp 25.000, published."""
+    from portal.mall import services as mall
+    from portal.mall.models import ProductStatus
+
+    shop = shop or make_shop(commit=False)
+    n = next(_seq)
+    data: dict[str, Any] = {
+        "name": f"Produk Uji {n}",
+        "price_kind": "fixed",
+        "price_min": 25_000,
+        "price_max": None,
+        "unit": "pcs",
+        "min_order": 1,
+        "availability": "available",
+        "description": "Dibuat setiap hari.",
+    }
+    data.update(fields)
+    product = mall.save_product(shop, None, shop.owner, **data)
+    if status != "draft":
+        mall.set_product_status(product, shop.owner, ProductStatus(status))
+    if commit:
+        db.session.commit()
+    return product

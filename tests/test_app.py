@@ -115,8 +115,9 @@ def test_healthz_ok_and_503_when_the_database_is_down(client, monkeypatch):
 def test_home_explains_each_service_with_a_call_to_action(client, login_as):
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="id">' in page
+    # The Mall is live: browse products, or open a shop (login first).
     mall = page.split('id="mall"')[1].split("</section>")[0]
-    assert 'class="button' in mall and 'href="/accounts/register"' in mall
+    assert 'href="/mall/"' in mall and 'href="/mall/my-shop/"' in mall
     # Jumpa Madu is live: a pickup request (login first), the public prices, how it works.
     jumpa = page.split('id="jumpa-madu"')[1].split("</section>")[0]
     for href in ("/jumpa-madu/pickups/new", "/jumpa-madu/prices", "/jumpa-madu/"):
@@ -132,4 +133,4 @@ def test_home_explains_each_service_with_a_call_to_action(client, login_as):
     assert "/accounts/register" not in sadoku and 'href="/sadoku/requests"' in sadoku
     jumpa = page.split('id="jumpa-madu"')[1].split("</section>")[0]
     assert 'href="/jumpa-madu/wallet"' in jumpa
-    assert 'href="/accounts/profile/edit"' in page.split('id="mall"')[1].split("</section>")[0]
+    assert 'href="/mall/my-shop/"' in page.split('id="mall"')[1].split("</section>")[0]

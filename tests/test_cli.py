@@ -26,14 +26,15 @@ def test_seed_demo_is_idempotent_and_all_demo_logins_work(app, runner):
     assert first.exit_code == 0, first.output
     assert "warga@demo.test" in first.output and DEMO_PASSWORD in first.output
     counts = _counts(app)
-    # 6 demo logins + 5 residents whose SADOKU requests fill the officer queue; 4 staff roles.
-    assert counts[:2] == (11, 4) and counts[3:] == (22, 394)
+    # 6 demo logins + 5 residents whose SADOKU requests fill the officer queue + 33 UMKM shop
+    # owners; 4 staff roles + the seller role of the 29 shops that have been verified.
+    assert counts[:2] == (44, 33) and counts[3:] == (22, 394)
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert _counts(app) == counts
     expected_roles = {
         "warga@demo.test": set(),
-        "penjual@demo.test": set(),
+        "penjual@demo.test": {Role.SELLER},  # their demo shop is verified
         "petugas.sadoku@demo.test": {Role.SADOKU_OFFICER},
         "kurir.sadoku@demo.test": {Role.SADOKU_COURIER},
         "petugas.jumpamadu@demo.test": {Role.WASTE_OFFICER},

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from config import TestConfig
 from portal import create_app
 from portal.extensions import db
+from portal.mall.search import alembic_include_object
 
 
 @pytest.fixture
@@ -44,7 +45,10 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_database_url: str):
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+                MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_object": alembic_include_object}
+                ),
+                db.metadata,
             )
         assert diff == [], f"models and migrations differ: {diff}"
         runner = app.test_cli_runner()

@@ -26,8 +26,14 @@ PUBLIC_ENDPOINTS = {
     "sadoku.track",
     "jumpa_madu.index",
     "jumpa_madu.price_index",
+    "mall.index",
+    "mall.product_show",
+    "mall.product_whatsapp",
+    "mall.product_report",
+    "mall.shop_show",
+    "mall.photo",
 }
-ADMIN_ENDPOINTS_PREFIXES = ("admin.", "sadoku_admin.", "jumpa_madu_admin.")
+ADMIN_ENDPOINTS_PREFIXES = ("admin.", "sadoku_admin.", "jumpa_madu_admin.", "mall_admin.")
 SAMPLE_ARGS = {"int": 1, "default": "x", "string": "x", "path": "x"}
 
 

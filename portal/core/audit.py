@@ -26,6 +26,17 @@ ACTION_LABELS = {
     "sadoku_assisted_request": _l("SADOKU request filed at a counter"),
     "sadoku_holiday_added": _l("Holiday added"),
     "sadoku_holiday_removed": _l("Holiday removed"),
+    "jm_unit_created": _l("Waste unit created"),
+    "jm_unit_changed": _l("Waste unit changed"),
+    "jm_price_changed": _l("Waste price changed"),
+    "jm_assisted_pickup": _l("Pickup filed at a unit's counter"),
+    "jm_weighing_recorded": _l("Weighing recorded"),
+    "jm_withdrawal_approved": _l("Withdrawal approved"),
+    "jm_withdrawal_rejected": _l("Withdrawal rejected"),
+    "jm_withdrawal_paid": _l("Withdrawal paid"),
+    "mall_shop_verified": _l("Shop verified"),
+    "mall_shop_suspended": _l("Shop suspended"),
+    "mall_report_resolved": _l("Reported listing handled"),
 }
 
 

@@ -22,6 +22,11 @@ def float_or_none(value: Any) -> float | None:
         return None
 
 
+def _choice_value(choice: Any) -> Any:
+    """A choice's value, whether given as a (value, label) tuple or a WTForms SelectChoice."""
+    return getattr(choice, "value", None) if hasattr(choice, "value") else choice[0]
+
+
 class Chosen:
     """One of the field's real choices (not the "Choose..." placeholder), or this message.
 
@@ -33,7 +38,7 @@ class Chosen:
         self.message = message
 
     def __call__(self, form: Any, field: Any) -> None:
-        values = {str(choice[0]) for choice in field.choices or [] if choice[0] != ""}
+        values = {str(_choice_value(c)) for c in field.choices or [] if _choice_value(c) != ""}
         if field.data in (None, "") or str(field.data) not in values:
             raise StopValidation(self.message)
 

@@ -275,6 +275,33 @@ def _flatten(img: Image.Image) -> Image.Image:
     return background
 
 
+@dataclass(frozen=True)
+class ImageVariant:
+    data: bytes
+    width: int
+    height: int
+
+
+def webp_variants(checked: CheckedUpload, sizes: tuple[int, ...]) -> list[ImageVariant]:
+    """The checked image as WebP, fitted inside each of `sizes` (longest side, never enlarged).
+
+    For public photos: a display size and a thumbnail, whose width and height the page states so
+    nothing shifts while they load. Input is a CheckedUpload, so it is already decoded safely and
+    free of metadata.
+    """
+    variants = []
+    with Image.open(io.BytesIO(checked.data)) as img:
+        img.load()
+        base = img.convert("RGBA" if img.has_transparency_data else "RGB")
+    for size in sizes:
+        copy = base.copy()
+        copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        copy.save(out, format="WEBP", quality=80, method=4)
+        variants.append(ImageVariant(out.getvalue(), copy.width, copy.height))
+    return variants
+
+
 # --- PDF ------------------------------------------------------------------------------------------
 
 

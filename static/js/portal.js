@@ -163,10 +163,30 @@
     });
   }
 
+  // 6. Mall shop page: a read-only map of the shop's pin. Without JavaScript the address and the
+  // OpenStreetMap link stay; the map box is shown only once Leaflet has loaded.
+  function setupShopMap(box) {
+    if (box.dataset.ready) { return; }
+    box.dataset.ready = "1";
+    var lat = Number(box.dataset.lat);
+    var lon = Number(box.dataset.lon);
+    var mapEl = box.querySelector(".map");
+    if (!mapEl || !isFinite(lat) || !isFinite(lon)) { return; }
+    withLeaflet(box.dataset, function () {
+      var L = window.L;
+      mapEl.hidden = false;
+      var map = L.map(mapEl, { scrollWheelZoom: false, dragging: !L.Browser.mobile })
+        .setView([lat, lon], 16);
+      L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap" }).addTo(map);
+      L.marker([lat, lon], { title: box.dataset.label || "", keyboard: false }).addTo(map);
+    });
+  }
+
   function init(root) {
     (root.querySelectorAll ? root : document).querySelectorAll("[data-address-map]").forEach(setupMap);
     (root.querySelectorAll ? root : document).querySelectorAll("[data-geolocate]").forEach(setupGeolocate);
     (root.querySelectorAll ? root : document).querySelectorAll("[data-locate-form]").forEach(setupLocateForm);
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-shop-map]").forEach(setupShopMap);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
