@@ -143,6 +143,20 @@ def format_weight(grams: int, measure: Measure | str = Measure.KG) -> str:
     return f"{text} {measure.symbol}"
 
 
+def format_total(lines: Iterable[Any]) -> str:
+    """The total of weighing or quote lines: "3,8 kg", or "3,8 kg + 2 L" when oil is in it.
+
+    Kilograms and litres are not added together; each measure gets its own total.
+    """
+    totals: dict[Measure, int] = {}
+    for line in lines:
+        measure = Measure(line.category.measure)
+        totals[measure] = totals.get(measure, 0) + line.weight_g
+    if not totals:
+        return format_weight(0)
+    return " + ".join(format_weight(g, m) for m, g in sorted(totals.items()))
+
+
 # --- categories, units and prices -----------------------------------------------------------
 
 
@@ -845,7 +859,7 @@ def record_weighing(
         note=_stored(
             lambda: _(
                 "%(weight)s, %(amount)s to the resident",
-                weight=format_weight(result.total_g),
+                weight=format_total(result.lines),
                 amount=format_rupiah(result.resident_amount),
             )
         ),

@@ -62,6 +62,12 @@ def _weight_filter(grams: int, measure: Any = "kg") -> str:
     return services.format_weight(grams, measure)
 
 
+@bp.app_template_filter("weight_total")
+def _weight_total_filter(lines: Any) -> str:
+    """{{ weighing.lines | weight_total }} -> "3,8 kg + 2 L" (kg and litres kept apart)."""
+    return services.format_total(lines)
+
+
 @bp.app_template_filter("local_phone")
 def _local_phone_filter(e164: str | None) -> str:
     """{{ "+6281234567890" | local_phone }} -> "081234567890", as people dial it."""

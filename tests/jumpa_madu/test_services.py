@@ -87,6 +87,12 @@ def test_other_weights_are_refused(typed):
         jm.kg_to_grams(typed)
 
 
+def test_a_total_keeps_kilograms_and_litres_apart(ctx):
+    pickup = make_pickup(status="weighed", weights={"pet": 2300, "minyak-jelantah": 2000})
+    assert jm.format_total(pickup.current_weighing.lines) == "2,3 kg + 2 L"
+    assert jm.format_total(make_pickup(status="weighed").current_weighing.lines) == "3,8 kg"
+
+
 def test_weights_are_shown_the_indonesian_way():
     assert jm.format_weight(2500) == "2,5 kg"
     assert jm.format_weight(12000) == "12 kg"
