@@ -42,6 +42,13 @@ class Point:
         return (self.lat, self.lon)
 
 
+def format_km(km: float) -> str:
+    """A distance with one decimal in the reader's language: 2,4 in Indonesian, 2.4 in English."""
+    from flask_babel import format_decimal
+
+    return format_decimal(km, format="#,##0.0")
+
+
 def distance_km(a: tuple[float, float] | Point, b: tuple[float, float] | Point) -> float:
     """Geodesic distance in kilometres between two (lat, lon) points."""
     pa = a.as_tuple() if isinstance(a, Point) else a

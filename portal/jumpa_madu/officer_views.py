@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,9 +24,8 @@ from portal.accounts.permissions import role_required
 from portal.core.actions import perform
 from portal.core.errors import DomainError
 from portal.core.forms import BaseForm, render_form
-from portal.core.geo import Point
+from portal.core.geo import Point, format_km
 from portal.core.htmx import hx_redirect, hx_target, render_page
-from portal.core.identity import local_phone
 from portal.core.security import is_safe_next
 from portal.core.time import LONG_DAY, format_day, today_wib
 from portal.core.uploads import (
@@ -111,17 +109,10 @@ def maps_url(point: Point) -> str:
     return f"https://www.google.com/maps/search/?api=1&query={point.lat:.6f},{point.lon:.6f}"
 
 
-def _format_km(km: float) -> str:
-    """One decimal in the reader's language: 2,4 in Indonesian, 2.4 in English."""
-    return format_decimal(km, format="#,##0.0")
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "jm_phone": local_phone,
-        "jm_km": _format_km,
-        "jm_weight": services.format_weight,
+        "jm_km": format_km,
         "jm_maps_url": maps_url,
         "jm_tab_labels": TAB_LABELS,
     }

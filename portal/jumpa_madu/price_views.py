@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, request
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField
 
 from portal.core.forms import BaseForm, float_or_none
-from portal.core.geo import Point
+from portal.core.geo import Point, format_km
 from portal.core.htmx import render_page
 from portal.core.identity import local_phone
 from portal.core.time import wib_date
@@ -112,10 +111,6 @@ def _place(form: PriceFinderForm, kecamatan_list: list[Kecamatan]) -> Place:
     return place
 
 
-def _km(value: float) -> str:
-    return f"{format_decimal(round(value, 1), format='#,##0.0')} km"
-
-
 def _cards(pairs: list[tuple[WasteUnit, float | None]]) -> list[UnitCard]:
     """Each unit with its prices in force: one query for all the units, whatever their number."""
     prices = services.current_prices([unit.id for unit, _km_ in pairs])
@@ -132,7 +127,7 @@ def _cards(pairs: list[tuple[WasteUnit, float | None]]) -> list[UnitCard]:
             if cid in categories and categories[cid].is_active
         ]
         rows.sort(key=lambda row: (row.category.position, row.category.name))
-        cards.append(UnitCard(unit, _km(km) if km is not None else None, rows))
+        cards.append(UnitCard(unit, f"{format_km(km)} km" if km is not None else None, rows))
     return cards
 
 
@@ -171,5 +166,4 @@ def render_price_index() -> Response:
         cards=_cards(shown),
         covered=bool(covering),
         local_phone=local_phone,
-        format_weight=services.format_weight,
     )

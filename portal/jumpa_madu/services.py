@@ -1207,14 +1207,7 @@ def approve_withdrawal(withdrawal: Withdrawal, officer: User) -> None:
     withdrawal.move_to(WithdrawalStatus.APPROVED)
     withdrawal.decided_at, withdrawal.decided_by = utcnow(), officer
     _flush()
-    record_audit(
-        "jm_withdrawal_approved",
-        actor=officer,
-        target_user=withdrawal.user,
-        withdrawal_id=withdrawal.id,
-        amount=withdrawal.amount,
-    )
-    _tell_about_withdrawal(withdrawal)
+    _announce_withdrawal(withdrawal, officer, "jm_withdrawal_approved")
 
 
 def reject_withdrawal(withdrawal: Withdrawal, officer: User, reason: str) -> None:
@@ -1242,14 +1235,7 @@ def reject_withdrawal(withdrawal: Withdrawal, officer: User, reason: str) -> Non
         actor=officer,
         withdrawal_id=withdrawal.id,
     )
-    record_audit(
-        "jm_withdrawal_rejected",
-        actor=officer,
-        target_user=withdrawal.user,
-        withdrawal_id=withdrawal.id,
-        amount=withdrawal.amount,
-    )
-    _tell_about_withdrawal(withdrawal)
+    _announce_withdrawal(withdrawal, officer, "jm_withdrawal_rejected")
 
 
 def pay_withdrawal(withdrawal: Withdrawal, officer: User, reference: str) -> None:
@@ -1275,14 +1261,7 @@ def pay_withdrawal(withdrawal: Withdrawal, officer: User, reference: str) -> Non
         actor=officer,
         withdrawal_id=withdrawal.id,
     )
-    record_audit(
-        "jm_withdrawal_paid",
-        actor=officer,
-        target_user=withdrawal.user,
-        withdrawal_id=withdrawal.id,
-        amount=withdrawal.amount,
-    )
-    _tell_about_withdrawal(withdrawal)
+    _announce_withdrawal(withdrawal, officer, "jm_withdrawal_paid")
 
 
 def user_withdrawals(user: User, limit: int = 50) -> list[Withdrawal]:
@@ -1441,6 +1420,18 @@ def _tell_resident(pickup: Pickup, event: PickupEvent) -> None:
             url_for("jumpa_madu.pickup_show", pickup_id=pickup.id),
             url_for("jumpa_madu.pickup_show", pickup_id=pickup.id, _external=True),
         )
+
+
+def _announce_withdrawal(withdrawal: Withdrawal, officer: User, action: str) -> None:
+    """After an officer's decision on a withdrawal: the audit entry, then tell the resident."""
+    record_audit(
+        action,
+        actor=officer,
+        target_user=withdrawal.user,
+        withdrawal_id=withdrawal.id,
+        amount=withdrawal.amount,
+    )
+    _tell_about_withdrawal(withdrawal)
 
 
 def _tell_about_withdrawal(withdrawal: Withdrawal) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -24,6 +23,7 @@ from portal.accounts.models import User
 from portal.core.actions import perform
 from portal.core.errors import DomainError
 from portal.core.forms import render_form
+from portal.core.geo import format_km
 from portal.core.htmx import hx_redirect, render_page
 from portal.core.identity import local_phone
 from portal.core.money import format_rupiah
@@ -83,10 +83,6 @@ def _no_store(response: Response) -> Response:
     """Balances and statements are personal: no browser or proxy may keep a copy."""
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _km(value: float) -> str:
-    return format_decimal(round(value, 1), format="#,##0.0")
 
 
 # --- public pages ---------------------------------------------------------------------------------
@@ -150,7 +146,7 @@ def _propose(form: PickupForm, categories: list[WasteCategory]) -> UnitProposal 
         str(u.id): _(
             "%(type)s, %(km)s km away. Collects on %(days)s.",
             type=u.type.label,
-            km=_km(d),
+            km=format_km(d),
             days=", ".join(u.pickup_day_labels),
         )
         for u, d in covering
@@ -158,7 +154,7 @@ def _propose(form: PickupForm, categories: list[WasteCategory]) -> UnitProposal 
     return UnitProposal(
         covering=covering,
         unit=unit,
-        distance=_km(km),
+        distance=format_km(km),
         hints=hints,
         prices=prices,
         categories=[c for c in categories if c.id in prices],

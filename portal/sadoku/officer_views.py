@@ -21,6 +21,7 @@ from portal.accounts.models import Role
 from portal.accounts.permissions import role_required
 from portal.core.actions import perform
 from portal.core.forms import BaseForm, render_form
+from portal.core.geo import format_km
 from portal.core.htmx import hx_redirect, render_page
 from portal.core.identity import local_phone
 from portal.core.security import is_safe_next
@@ -90,12 +91,7 @@ def _helpers() -> dict[str, Any]:
     return {"sadoku_action_label": action_label, "sadoku_is_overdue": services.is_overdue}
 
 
-@bp.app_template_filter("sadoku_km")
-def _format_km(km: float) -> str:
-    """A distance with one decimal in the reader's language: 2,4 in Indonesian, 2.4 in English."""
-    from flask_babel import format_decimal
-
-    return format_decimal(km, format="#,##0.0")
+bp.add_app_template_filter(format_km, "sadoku_km")
 
 
 @bp.app_template_filter("sadoku_phone")
