@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 FLASK := PORTAL_CONFIG=development $(BIN)/flask --app wsgi
 TRANSLATIONS := portal/translations
 
-.PHONY: run test test-fast lint translations extract-messages migrate clean help
+.PHONY: run test test-fast lint loadtest translations extract-messages migrate clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://127.0.0.1:5000"
 	@echo "make test   - install test extras and run the whole suite (TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make lint   - ruff"
+	@echo "make loadtest - 60 s of locust against gunicorn + PostgreSQL, a worker killed and PostgreSQL"
+	@echo "                restarted mid-run, then a check of every write (LOADTEST_ARGS=--no-faults ...)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +36,17 @@ run: $(VENV)/.installed translations
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed-test translations
-	$(BIN)/ruff check portal tests config.py wsgi.py
+	$(BIN)/ruff check portal tests config.py wsgi.py loadtest
+	$(BIN)/bandit -q -r portal config.py wsgi.py --severity-level high
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check portal tests config.py wsgi.py
+	$(BIN)/ruff check portal tests config.py wsgi.py loadtest
+
+# Needs PostgreSQL on 127.0.0.1:5432 (LOADTEST_DATABASE_URL; the database must be named portal_load*,
+# it is dropped and recreated) and pg_ctlcluster for the restart. See README "Reliability".
+loadtest: $(VENV)/.installed-test translations
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
 
 # Refresh the message catalogue after changing user-facing text, then translate the new entries.
 extract-messages: $(VENV)/.installed

@@ -23,6 +23,10 @@ LEAFLET_CSS_SRI = "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56C
 # Keys shorter than this, or these well-known placeholders, are refused in production.
 MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRET_KEYS = frozenset({"", "dev", "changeme", "secret", "development-only-not-secret"})
+# Public, development-only keys for NIK/KK encryption (base64 of readable ASCII, NOT secret):
+# development and tests use them; production refuses to start with them (portal/core/crypto.py).
+DEV_DATA_ENCRYPTION_KEYS = "dev:REVWLU9OTFktTk9ULVNFQ1JFVC1uaWsta2sta2V5LTE="
+DEV_DATA_LOOKUP_KEY = "REVWLU9OTFktTk9ULVNFQ1JFVC1sb29rdXAta2V5LTE="
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -42,6 +46,16 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
+    # NIK and KK are stored encrypted with AES-256-GCM (portal/core/crypto.py).
+    # DATA_ENCRYPTION_KEYS: comma-separated "<id>:<base64 of 32 random bytes>", NEWEST FIRST: the
+    # first key encrypts new values, every listed key still decrypts (rotation: put the new key
+    # first, restart, run `flask crypto reencrypt`, then drop the old key). The key id is stored
+    # with each value, so never reuse an id for different key material.
+    # DATA_LOOKUP_KEY: base64 of 32 random bytes, the HMAC-SHA256 key of the lookup hashes
+    # (users.nik_hash) that find a NIK without decrypting every row; must differ from the others.
+    # Generate with `flask crypto new-key v1` and `flask crypto new-key`. Same on every server.
+    DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS") or DEV_DATA_ENCRYPTION_KEYS
+    DATA_LOOKUP_KEY = os.environ.get("DATA_LOOKUP_KEY") or DEV_DATA_LOOKUP_KEY
     # Office point (unverified in DOMAIN.md) where routes start; override per deployment.
     DISDUKCAPIL_POINT = (
         float(os.environ.get("DISDUKCAPIL_LAT", "3.559")),
@@ -56,14 +70,20 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     # Uploads (SADOKU attachments, shop photos) are capped here before any view sees them.
-    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     # Where private uploads live (default: instance/uploads); never under static/.
     UPLOAD_ROOT = os.environ.get("UPLOAD_ROOT") or None
+    # Where `flask backup` writes database backups (default: instance/backups); keep it off-host.
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
     # One SADOKU attachment (scan or photo of a document) at most this size.
     SADOKU_MAX_UPLOAD_BYTES = _int("SADOKU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
     # How often an open request's page asks for its status (seconds); public tracking's limit.
     SADOKU_POLL_SECONDS = _int("SADOKU_POLL_SECONDS", 30)
     SADOKU_TRACK_RATE_LIMIT = os.environ.get("SADOKU_TRACK_RATE_LIMIT", "10 per minute;100 per day")
+    # Retention (UU 27/2022, `flask privacy purge`): days after a request closes (delivered,
+    # collected, rejected, cancelled) before its attachments are deleted and its delivery data
+    # (address, pin, recipient, hand-over photo and position) anonymised; unsent drafts go too.
+    SADOKU_RETENTION_DAYS = _int("SADOKU_RETENTION_DAYS", 365)
     # Jumpa Madu: hours a resident has to confirm or dispute a weighing before it confirms itself;
     # the smallest withdrawal in rupiah; one pickup or weighing photo at most this size.
     JUMPA_MADU_CONFIRM_HOURS = _int("JUMPA_MADU_CONFIRM_HOURS", 48)
@@ -71,6 +91,9 @@ class Config:
     JUMPA_MADU_MAX_UPLOAD_BYTES = _int("JUMPA_MADU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
     # How often an open pickup's page asks for its status (seconds).
     JUMPA_MADU_POLL_SECONDS = _int("JUMPA_MADU_POLL_SECONDS", 30)
+    # Days after a pickup closes before its address, pin, notes and photos are erased by
+    # `flask privacy purge`; weighings and the wallet ledger are kept (financial records).
+    JUMPA_MADU_RETENTION_DAYS = _int("JUMPA_MADU_RETENTION_DAYS", 365)
     # One Mall product photo or shop logo at most this size.
     MALL_MAX_UPLOAD_BYTES = _int("MALL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
     # Reports of Mall listings per client IP (anyone may report, so it is rate limited).
@@ -132,6 +155,21 @@ class Config:
     ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
 
+    # Sessions end on the server after this long without a request, or this long after login:
+    # short for staff (ASVS 7.3), longer for residents on their own phones.
+    STAFF_SESSION_IDLE_SECONDS = _int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+    STAFF_SESSION_MAX_SECONDS = _int("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
+    RESIDENT_SESSION_IDLE_SECONDS = _int("RESIDENT_SESSION_IDLE_SECONDS", 14 * 24 * 3600)
+    RESIDENT_SESSION_MAX_SECONDS = _int("RESIDENT_SESSION_MAX_SECONDS", 30 * 24 * 3600)
+    # A "keep me logged in" cookie lives this long; the server-side limits above still apply.
+    PERMANENT_SESSION_LIFETIME = RESIDENT_SESSION_MAX_SECONDS
+    # Paying out money, changing roles and seeing a full NIK need a login or code this recent.
+    # Ended sessions (device name, IP address) are deleted by `flask privacy purge` after this.
+    SESSION_RETENTION_DAYS = _int("SESSION_RETENTION_DAYS", 90)
+    STEPUP_MAX_AGE_SECONDS = _int("STEPUP_MAX_AGE_SECONDS", 15 * 60)
+    # The name authenticator apps show next to the codes.
+    MFA_ISSUER = os.environ.get("MFA_ISSUER", "Portal Deli Serdang")
+
     PRIVACY_NOTICE_VERSION = "2026-11"
     PASSWORD_RESET_TTL_SECONDS = 3600
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -151,6 +189,8 @@ class TestConfig(Config):
     TESTING = True
     DEMO_MODE = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - tests only
+    DATA_ENCRYPTION_KEYS = DEV_DATA_ENCRYPTION_KEYS
+    DATA_LOOKUP_KEY = DEV_DATA_LOOKUP_KEY
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     HTMX_URL = "/static/vendor/htmx-2.0.11.min.js"
     LEAFLET_JS_URL = "/static/vendor/leaflet-1.9.4/leaflet.js"
@@ -170,6 +210,11 @@ class ProductionConfig(Config):
     DEMO_MODE = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # `__Host-`: the browser only accepts it over HTTPS, for the whole site, from this host alone
+    # (no Domain attribute), so a sibling subdomain cannot plant or overwrite the session.
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
@@ -184,6 +229,10 @@ class ProductionConfig(Config):
                 f"{MIN_SECRET_KEY_LENGTH} characters in production "
                 '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
+        # NIK/KK encryption keys: present, well-formed, and not the public development keys.
+        from portal.core.crypto import check_production_keys
+
+        check_production_keys(settings.get("DATA_ENCRYPTION_KEYS"), settings.get("DATA_LOOKUP_KEY"))
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import CONFIGS, Config
 from portal.core.htmx import CONTENT_TARGET, is_htmx
 from portal.core.identity import mask_number, mask_phone
+from portal.core.logs import log_event
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ERROR_TITLES = {
@@ -88,10 +89,9 @@ def create_app(config_class: type[Config] | str | None = None) -> Flask:
 
 
 def _configure_logging(app: Flask) -> None:
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
-    logging.getLogger("portal").setLevel(level)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from portal.core.logs import configure
+
+    configure(getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO))
 
 
 def _import_models() -> None:
@@ -103,12 +103,16 @@ def _import_models() -> None:
     import portal.jumpa_madu.models
     import portal.mall.models
     import portal.mall.search
+    import portal.privacy.models
     import portal.sadoku.models
     import portal.wilayah.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.admin_views import bp as admin_bp
+    from portal.accounts.security_views import bp as account_security_bp
+    from portal.accounts.security_views import check_exempt_endpoints as check_mfa_exempt_endpoints
+    from portal.accounts.security_views import enforce_mfa
     from portal.accounts.views import bp as accounts_bp
     from portal.jumpa_madu.admin_views import bp as jumpa_madu_admin_bp
     from portal.jumpa_madu.officer_views import bp as jumpa_madu_officer_bp
@@ -117,6 +121,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.mall.admin_views import bp as mall_admin_bp
     from portal.mall.seller_views import bp as mall_seller_bp
     from portal.mall.views import bp as mall_bp
+    from portal.privacy.admin_views import bp as privacy_admin_bp
+    from portal.privacy.views import bp as privacy_bp
     from portal.sadoku.admin_views import bp as sadoku_admin_bp
     from portal.sadoku.officer_views import bp as sadoku_officer_bp
     from portal.sadoku.views import bp as sadoku_bp
@@ -125,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (
         main_bp,
         accounts_bp,
+        account_security_bp,
         admin_bp,
         wilayah_bp,
         sadoku_bp,
@@ -136,9 +143,13 @@ def _register_blueprints(app: Flask) -> None:
         mall_seller_bp,
         mall_admin_bp,
         jumpa_madu_admin_bp,
+        privacy_bp,
+        privacy_admin_bp,
     )
     for bp in blueprints:
         app.register_blueprint(bp)
+    app.before_request(enforce_mfa)
+    check_mfa_exempt_endpoints(app)
 
 
 def _select_locale() -> str:
@@ -152,12 +163,9 @@ def _select_locale() -> str:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> Any:
-    from portal.accounts.models import User
+    from portal.accounts.sessions import load_user
 
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    return load_user(user_id)
 
 
 @login_manager.unauthorized_handler
@@ -225,16 +233,39 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
+def discard_session() -> None:
+    """Undo the request's database work; when the connection is dead, drop it instead.
+
+    A rollback on a connection the server closed (PostgreSQL restarting) raises; raised from an
+    error handler or a teardown it would replace our error page with gunicorn's bare one.
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session().invalidate()  # the scoped session's Session: the proxy lacks invalidate()
+
+
 def _render_error(code: int, description: str | None = None) -> Response:
     fragment = is_htmx()
-    body = render_template(
-        f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html",
-        code=code,
-        title=str(ERROR_TITLES.get(code, ERROR_TITLES[500])),
-        description=description,
-        htmx_fragment=fragment,
-    )
-    response = Response(body, status=code, mimetype="text/html")
+
+    def body() -> str:
+        return render_template(
+            f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html",
+            code=code,
+            title=str(ERROR_TITLES.get(code, ERROR_TITLES[500])),
+            description=description,
+            htmx_fragment=fragment,
+        )
+
+    try:
+        html = body()
+    except SQLAlchemyError:
+        # The database is unreachable, so the layout cannot look up who is logged in: show the
+        # error page as to a visitor rather than fail while reporting the failure.
+        discard_session()
+        login_manager._update_request_context_with_user(None)
+        html = body()
+    response = Response(html, status=code, mimetype="text/html")
     if fragment:
         # Errors always replace the main content, whatever element the request aimed at.
         response.headers["HX-Retarget"] = f"#{CONTENT_TARGET}"
@@ -247,6 +278,7 @@ def _render_error(code: int, description: str | None = None) -> Response:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Response:
+        log_event("csrf_failed", logging.WARNING, endpoint=request.endpoint, reason=exc.description)
         return _render_error(
             400, _("The form expired or was sent from another site. Go back, reload and try again.")
         )
@@ -255,13 +287,28 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Response | HTTPException:
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.code in (401, 403):
+            log_event("access_denied", logging.WARNING, endpoint=request.endpoint)
+        elif exc.code == 429:
+            log_event("rate_limited", logging.WARNING, endpoint=request.endpoint)
         return _render_error(exc.code)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        discard_session()
         return _render_error(500)
+
+    @app.teardown_appcontext
+    def _release_session(_exc: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier, so run later), whose
+        # rollback would raise on a connection PostgreSQL closed, after the response was built.
+        # close(), not rollback(): it ends the transaction the same way without expiring the
+        # objects, which code holding them after the context (CLI tasks, tests) still reads.
+        try:
+            db.session.close()
+        except SQLAlchemyError:
+            db.session().invalidate()
 
 
 def build_csp(cfg: Any) -> str:
@@ -305,7 +352,11 @@ def _security_headers(response: Response) -> Response:
     # Pages of a logged-in user carry personal data: never store them in shared caches. A response
     # that already says how to cache it (public Mall photos) is left alone without touching the
     # session, so it gets no `Vary: Cookie` and stays cacheable by nginx and browsers.
-    if "Cache-Control" not in response.headers and getattr(current_user, "is_authenticated", False):
+    # A public page showing someone's records (core.security.mark_personal_data) is never kept.
+    logged_in = "Cache-Control" not in response.headers and getattr(
+        current_user, "is_authenticated", False
+    )
+    if logged_in or g.get("personal_data"):
         response.headers["Cache-Control"] = "private, no-store"
     return response
 

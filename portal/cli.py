@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db
 
 seed_cli = AppGroup("seed", help="Load reference and demo data.")
 accounts_cli = AppGroup("accounts", help="Manage accounts from the shell.")
 jumpa_madu_cli = AppGroup("jumpa-madu", help="Jumpa Madu tasks for cron and operators.")
+crypto_cli = AppGroup("crypto", help="NIK/KK encryption keys: new keys, rotation, status.")
 
 
 @seed_cli.command("wilayah")
@@ -48,9 +49,65 @@ def seed_demo() -> None:
         accounts = seed_demo_data()
         discard_queued_mail()
         db.session.commit()
+    from portal.accounts.mfa import DEMO_TOTP_SECRET
+
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in accounts:
         click.echo(f"  {email:<32} {role}")
+    click.echo(
+        "Staff accounts also ask for a two-step code: add this secret to an authenticator app\n"
+        "(or run: .venv/bin/python -c "
+        f"\"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\")\n"
+        f"  TOTP secret (demo only): {DEMO_TOTP_SECRET}"
+    )
+
+
+@seed_cli.command("scale")
+@click.option(
+    "--products",
+    type=click.IntRange(min=10),
+    default=100_000,
+    show_default=True,
+    help="Scale of everything: 100000 is the full regency (10k shops, 50k residents, "
+    "200k SADOKU requests, 100k pickups, ~1M ledger entries).",
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
+@click.option(
+    "--photos/--no-photos",
+    default=True,
+    show_default=True,
+    help="Give most products a photo (hard links to the demo's photo files).",
+)
+@click.option("--force", is_flag=True, help="Add to a database holding more than the demo data.")
+def seed_scale(products: int, seed: int, photos: bool, force: bool) -> None:
+    """A regency-sized dataset for the benchmark, in bulk (demo mode only; see portal/scale.py)."""
+    from portal.scale import Sizes, refusal
+    from portal.scale import seed_scale as make
+
+    if (problem := refusal(force)) is not None:
+        raise click.ClickException(problem)
+    sizes = Sizes.for_products(products)
+    click.echo(f"Seeding at scale: {sizes}")
+    report = make(sizes, seed=seed, photos=photos, progress=click.echo)
+    from portal.jumpa_madu.ledger import check
+
+    started = __import__("time").perf_counter()
+    problems = check()
+    checked = __import__("time").perf_counter() - started
+    click.echo(f"\n{'table':<28} {'rows':>10} {'seconds':>9}")
+    for table, (rows, seconds) in report.tables.items():
+        click.echo(f"{table:<28} {rows:>10,} {seconds:>9.1f}")
+    click.echo(f"{'(planning in Python)':<28} {'':>10} {report.planning_seconds:>9.1f}")
+    click.echo(f"{'(ledger check)':<28} {'':>10} {checked:>9.1f}")
+    click.echo(f"Total: {report.total_seconds + checked:.1f} s")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException("The ledger check failed.")
+    click.echo("Ledger OK: every transaction sums to zero and every balance matches its entries.")
+    click.echo("Accounts to try (password as in `seed demo`; staff use the demo TOTP secret):")
+    for login, what in report.samples:
+        click.echo(f"  {login:<40} {what}")
 
 
 @accounts_cli.command("create-admin")
@@ -75,10 +132,58 @@ def create_admin(name: str, email: str, password: str) -> None:
     click.echo(f"{email} is an administrator.")
 
 
+@accounts_cli.command("end-all-sessions")
+@click.confirmation_option(prompt="Log every user out on every device?")
+def end_all_sessions() -> None:
+    """Log everyone out everywhere (after a suspected breach; SECURITY.md's runbook)."""
+    from portal.accounts.sessions import end_everyone
+
+    ended = end_everyone("ended_by_operator")
+    db.session.commit()
+    click.echo(f"{ended} session(s) ended.")
+
+
+@click.command("backup")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="Where to write the backup (default: BACKUP_DIR, else instance/backups).",
+)
+@click.option("--keep", type=int, default=0, help="Keep only the newest N backups (0: keep all).")
+@with_appcontext
+def backup_database(directory: str | None, keep: int) -> None:
+    """Back up the database: SQLite online backup API, or pg_dump -Fc on PostgreSQL.
+
+    Safe while the portal runs; the file is readable by its owner only. See README "Backups".
+    """
+    from pathlib import Path
+
+    from portal.backup import BackupError, backup_dir, make_backup, prune
+
+    target = (
+        Path(directory)
+        if directory
+        else backup_dir(current_app.config.get("BACKUP_DIR"), current_app.instance_path)
+    )
+    try:
+        made = make_backup(db.engine.url, target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written: {made.path} ({made.size} bytes)")
+    for old in prune(target, keep):
+        click.echo(f"Old backup deleted: {old}")
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(backup_database)
     app.cli.add_command(seed_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(jumpa_madu_cli)
+    app.cli.add_command(crypto_cli)
+    from portal.privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
 
 
 @jumpa_madu_cli.command("confirm-due")
@@ -110,3 +215,51 @@ def jumpa_madu_ledger_check() -> None:
     if problems:
         raise SystemExit(1)
     click.echo("Ledger OK: every transaction sums to zero and every balance matches its entries.")
+
+
+@crypto_cli.command("new-key")
+@click.argument("key_id", required=False)
+def crypto_new_key(key_id: str | None) -> None:
+    """Print a new random key: with KEY_ID an entry for DATA_ENCRYPTION_KEYS, else a lookup key.
+
+    Nothing is stored; put the printed value in the servers' environment.
+    """
+    from portal.core.crypto import CryptoConfigError, generate_key
+
+    try:
+        click.echo(generate_key(key_id))
+    except CryptoConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@crypto_cli.command("reencrypt")
+def crypto_reencrypt() -> None:
+    """Re-encrypt every NIK/KK with the newest key and recompute the lookup hashes.
+
+    Run after putting a new key first in DATA_ENCRYPTION_KEYS (or changing DATA_LOOKUP_KEY) on
+    every server. Idempotent and resumable: each batch commits on its own.
+    """
+    from portal.core.crypto import current_keyring, reencrypt
+
+    keyring = current_keyring()
+    for report in reencrypt(db.engine, keyring):
+        click.echo(str(report))
+    click.echo(f"Every NIK/KK is now encrypted with key {keyring.current_key_id!r}.")
+
+
+@crypto_cli.command("status")
+def crypto_status() -> None:
+    """Count the stored NIK/KK values per key id; exits 1 while any value is not encrypted.
+
+    An old key may be removed from DATA_ENCRYPTION_KEYS once no value uses it.
+    """
+    from portal.core.crypto import key_usage
+
+    with db.engine.connect() as conn:
+        usage = key_usage(conn)
+    for label, counter in usage.items():
+        parts = ", ".join(f"{key_id}: {n}" for key_id, n in sorted(counter.items())) or "empty"
+        click.echo(f"{label}: {parts}")
+    if any(counter["plaintext"] for counter in usage.values()):
+        click.echo("Some values are not encrypted: run `flask crypto reencrypt`.", err=True)
+        raise SystemExit(1)

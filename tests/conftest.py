@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,6 +20,7 @@ from sqlalchemy import text
 
 from config import TestConfig
 from portal import create_app
+from portal.accounts.services import find_user_by_identifier
 from portal.core.geo import geocode_cache
 from portal.extensions import db, limiter
 from portal.mall.search import FTS_TABLE
@@ -137,7 +139,27 @@ def post(client: FlaskClient, url: str, data: dict | None = None, *, htmx: str |
 
 
 def log_in(client: FlaskClient, identifier: str, password: str = DEFAULT_PASSWORD):  # type: ignore[no-untyped-def]
-    return post(client, "/accounts/login", {"identifier": identifier, "password": password})
+    """Log in through the form; for staff, also answer the two-step code as the app would."""
+    response = post(client, "/accounts/login", {"identifier": identifier, "password": password})
+    if response.status_code == 303 and "/accounts/login/mfa" in response.headers["Location"]:
+        return answer_mfa(client, response.headers["Location"], identifier)
+    return response
+
+
+def answer_mfa(client: FlaskClient, location: str, identifier: str):  # type: ignore[no-untyped-def]
+    """Post the current TOTP code of the demo secret. A code is accepted once per 30 s step, so
+    the account's last used step is cleared first: tests log the same officer in many times."""
+    from urllib.parse import parse_qs, urlsplit
+
+    with client.application.app_context():
+        user = find_user_by_identifier(identifier)
+        assert user is not None and user.totp_secret, "staff test users are enrolled"
+        user.totp_last_step = None
+        db.session.commit()
+        code = pyotp.TOTP(user.totp_secret).now()
+    query = parse_qs(urlsplit(location).query)
+    data = {"code": code, "next": query.get("next", [""])[0]}
+    return post(client, "/accounts/login/mfa", data)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 from portal.accounts import services
+from portal.accounts.mfa import DEMO_TOTP_SECRET, enrol_with_secret
 from portal.accounts.models import Role, RoleGrant, User
 from portal.extensions import db
 
@@ -23,6 +24,7 @@ def make_user(
     scope: str = "",
     nik: str | None = None,
     address: dict[str, Any] | None = None,
+    mfa: bool | None = None,
     commit: bool = True,
 ) -> User:
     """A resident account (with extra roles if asked). Needs an app context."""
@@ -42,6 +44,10 @@ def make_user(
         db.session.add(
             RoleGrant(user=user, role=role, scope=scope if role == Role.WASTE_OFFICER else "")
         )
+    if mfa if mfa is not None else bool(set(roles) - {Role.SELLER}):
+        # Staff log in with a second factor; test staff have the demo secret (tests/conftest.py
+        # log_in answers the code step), as the demo staff accounts do.
+        enrol_with_secret(user, DEMO_TOTP_SECRET)
     db.session.flush()
     if commit:
         db.session.commit()

@@ -9,9 +9,19 @@ from config import ProductionConfig
 from portal import create_app
 from portal.extensions import db
 
+# Real-looking (not development) NIK/KK keys: production refuses to start without them.
+PRODUCTION_KEYS = {
+    "DATA_ENCRYPTION_KEYS": "v1:" + "MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE=",
+    "DATA_LOOKUP_KEY": "MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=",
+}
+
 
 def _production(**settings):
-    return type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})
+    return type(
+        "Prod",
+        (ProductionConfig,),
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", **PRODUCTION_KEYS, **settings},
+    )
 
 
 @pytest.mark.parametrize("key", ["", "dev", "changeme", "short-key", "development-only-not-secret"])
@@ -93,9 +103,10 @@ def test_unexpected_errors_render_500_and_roll_back(app, client, monkeypatch):
     assert views  # the module stays importable
 
 
-def test_upload_size_is_capped(client):
+def test_upload_size_is_capped(app, client):
+    too_big = app.config["MAX_CONTENT_LENGTH"] + 1
     response = client.post(
-        "/accounts/login", data=b"x" * (13 * 1024 * 1024), content_type="application/octet-stream"
+        "/accounts/login", data=b"x" * too_big, content_type="application/octet-stream"
     )
     assert response.status_code == 413
 

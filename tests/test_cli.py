@@ -69,8 +69,11 @@ def test_create_admin(app, runner):
     )
     assert result.exit_code == 0, result.output
     client = app.test_client()
-    assert log_in(client, "kadis@contoh.id", "rahasia-dinas-kominfo").status_code == 303
-    assert client.get("/admin/users").status_code == 200
+    login = log_in(client, "kadis@contoh.id", "rahasia-dinas-kominfo")
+    # The first administrator sets up two-step verification before seeing any account.
+    assert login.status_code == 303 and "/accounts/mfa/setup" in login.headers["Location"]
+    refused = client.get("/admin/users")
+    assert refused.status_code == 303 and "/accounts/mfa/setup" in refused.headers["Location"]
     with app.app_context():
         entry = db.session.scalar(select(AuditLog))
         assert entry.action == "role_granted" and entry.actor_id is None

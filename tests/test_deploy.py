@@ -35,7 +35,12 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_gunicorn_serves_the_production_app(tmp_path: Path):
     port = _free_port()
-    env = _env(tmp_path, SECRET_KEY="p" * 48)
+    env = _env(
+        tmp_path,
+        SECRET_KEY="p" * 48,
+        DATA_ENCRYPTION_KEYS="v1:MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE=",
+        DATA_LOOKUP_KEY="MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=",
+    )
     proc = subprocess.Popen(
         [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.accounts import services
+from portal.accounts import mfa, services, sessions
 from portal.accounts.forms import ConfirmForm, RoleGrantForm
 from portal.accounts.models import Role, User
-from portal.accounts.permissions import get_user_or_404, role_required
+from portal.accounts.permissions import fresh_auth_required, get_user_or_404, role_required
 from portal.core.actions import perform
 from portal.core.audit import AuditLog
 from portal.core.htmx import hx_redirect, render_page
@@ -67,6 +67,7 @@ def _user_page(user: User, *, grant_form: RoleGrantForm | None = None, status: i
         form=grant_form,
         confirm_form=ConfirmForm(),
         audit=audit,
+        open_sessions=len(sessions.open_sessions(user)),
         status=status,
     )
 
@@ -79,6 +80,7 @@ def user_show(user_id: int):
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
 @role_required(Role.ADMIN)
+@fresh_auth_required
 def role_create(user_id: int):
     user = get_user_or_404(user_id, current_user)
     form = RoleGrantForm()
@@ -97,6 +99,7 @@ def role_create(user_id: int):
 
 @bp.route("/users/<int:user_id>/roles/<int:grant_id>/delete", methods=["POST"])
 @role_required(Role.ADMIN)
+@fresh_auth_required
 def role_delete(user_id: int, grant_id: int):
     user = get_user_or_404(user_id, current_user)
     if not ConfirmForm().validate_on_submit():
@@ -124,6 +127,36 @@ def _set_disabled(user_id: int, disabled: bool):
         abort(400)
     if perform(lambda: services.set_disabled(current_user, user, disabled)).ok:
         flash(_("Account disabled.") if disabled else _("Account enabled."), "success")
+    return hx_redirect(url_for("admin.user_show", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@role_required(Role.ADMIN)
+def user_sessions_end(user_id: int):
+    user = get_user_or_404(user_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash(_("To log yourself out elsewhere, use your own devices page."), "error")
+        return hx_redirect(url_for("admin.user_show", user_id=user.id))
+    ended = perform(lambda: services.end_sessions(current_user, user)).value
+    flash(_("Logged out on %(count)s device(s).", count=ended or 0), "success")
+    return hx_redirect(url_for("admin.user_show", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/mfa/reset", methods=["POST"])
+@role_required(Role.ADMIN)
+@fresh_auth_required
+def user_mfa_reset(user_id: int):
+    """A lost phone and lost recovery codes: the person sets up the app again at next login."""
+    user = get_user_or_404(user_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash(_("Another administrator must reset your two-step verification."), "error")
+        return hx_redirect(url_for("admin.user_show", user_id=user.id))
+    perform(lambda: (mfa.reset(current_user, user), services.end_sessions(current_user, user)))
+    flash(_("Two-step verification reset; the account must set it up again."), "success")
     return hx_redirect(url_for("admin.user_show", user_id=user.id))
 
 

@@ -198,6 +198,14 @@ class ProfileForm(AddressFields, ContactFields, BaseForm):
         validators=[Optional(), NikNumber()],
         filters=[lambda v: v.replace(" ", "") if isinstance(v, str) else v],
     )
+    current_password = PasswordField(
+        _l("Current password"),
+        description=_l(
+            "Needed only when you change your phone number or email: they are how you log in "
+            "and reset your password."
+        ),
+        validators=[Optional(), Length(max=PASSWORD_MAX)],
+    )
 
 
 class RoleGrantForm(BaseForm):
@@ -219,3 +227,27 @@ class RoleGrantForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """A button-only form: carries the CSRF token for a state change."""
+
+
+class MfaCodeForm(BaseForm):
+    """The 6-digit code of an authenticator app (or, at login and step-up, a recovery code)."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(message=_l("Enter the code from your authenticator app")),
+            Length(max=20, message=_l("Enter the 6 digits from your app, or a recovery code")),
+        ],
+    )
+
+
+class PasswordConfirmForm(BaseForm):
+    """Step-up for an account without a second factor: type the password again."""
+
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(message=_l("Enter your password")),
+            Length(max=PASSWORD_MAX),
+        ],
+    )

@@ -8,6 +8,7 @@ import enum
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -16,8 +17,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from portal.core.crypto import LOOKUP_HASH_LENGTH, EncryptedString, nik_lookup_hash
 from portal.core.identity import mask_email, mask_number, mask_phone
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -76,20 +78,37 @@ class User(AddressMixin, UserMixin, db.Model):
     """A person with one login for every service. Email and/or phone identify them."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contact"),)
+    # A deleted account (UU 27/2022 erasure) keeps its row under a pseudonym, with neither.
+    __table_args__ = (
+        CheckConstraint(
+            "email IS NOT NULL OR phone IS NOT NULL OR deleted_at IS NOT NULL", name="contact"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    nik: Mapped[str | None] = mapped_column(String(16), index=True)
+    # Encrypted at rest (portal/core/crypto.py); find a user by NIK through nik_hash, which
+    # follows every change of nik (see _sync_nik_hash).
+    nik: Mapped[str | None] = mapped_column(EncryptedString("users.nik"))
+    nik_hash: Mapped[str | None] = mapped_column(String(LOOKUP_HASH_LENGTH), index=True)
     consent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     consent_version: Mapped[str] = mapped_column(String(16))
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Erased at the person's request (portal/privacy): pseudonymous, disabled, never to log in.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the person withdrew consent to email messages; the in-app bell still works.
+    email_opt_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # TOTP (RFC 6238) for staff: the shared secret, set at enrolment and confirmed by a first code;
+    # the last time step accepted, so a code cannot be used twice (ASVS 6.5.x).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString("users.totp_secret"))
+    mfa_enrolled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user",
@@ -102,7 +121,12 @@ class User(AddressMixin, UserMixin, db.Model):
     # Flask-Login: a disabled account cannot log in and its open sessions stop working.
     @property
     def is_active(self) -> bool:
-        return not self.is_disabled
+        return not self.is_disabled and self.deleted_at is None
+
+    @property
+    def wants_email(self) -> bool:
+        """Whether messages about the person's requests may also go to their email address."""
+        return bool(self.email) and self.email_opt_out_at is None
 
     def has_role(self, role: Role, scope: str | None = None) -> bool:
         return any(g.role == role and (scope is None or g.scope == scope) for g in self.grants)
@@ -122,8 +146,23 @@ class User(AddressMixin, UserMixin, db.Model):
         )
 
     @property
+    def needs_mfa(self) -> bool:
+        """Staff see other people's records or move money: they log in with a second factor."""
+        return self.is_staff
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.mfa_enrolled_at is not None and bool(self.totp_secret)
+
+    @property
     def masked_nik(self) -> str:
         return mask_number(self.nik)
+
+    @validates("nik")
+    def _sync_nik_hash(self, key: str, value: str | None) -> str | None:
+        # The ciphertext differs on every save, so equality lookups need this keyed hash.
+        self.nik_hash = nik_lookup_hash(value)
+        return value
 
     @property
     def masked_phone(self) -> str:
@@ -172,3 +211,46 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """One logged-in device. The browser's cookie holds a random token; only its SHA-256 is here.
+
+    Checked on every request, so a session ends on the server: at logout, password change,
+    "log out other devices", an admin's order, a disabled account, or after idle/absolute time.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the second factor was last entered in this session (None: not yet, or not needed).
+    mfa_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the user last proved who they are (login or step-up): sensitive actions need it recent.
+    reauth_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    device: Mapped[str] = mapped_column(String(80), default="")
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(24))
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class MfaRecoveryCode(db.Model):
+    """A single-use code for when the phone with the authenticator is lost. Stored hashed."""
+
+    __tablename__ = "mfa_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

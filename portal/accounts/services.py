@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts import sessions
 from portal.accounts.models import GRANTABLE_ROLES, PasswordResetToken, Role, RoleGrant, User
 from portal.core.audit import record_audit
 from portal.core.errors import DomainError
@@ -220,6 +221,8 @@ def reset_password(token: str, new_password: str) -> User:
     assert user is not None
     user.password_hash = hash_password(new_password)
     _invalidate_reset_tokens(user)
+    # Whoever knew the old password is logged out everywhere.
+    sessions.end_all(user, "password_reset")
     record_audit("password_reset", actor=user, target_user=user)
     db.session.flush()
     return user
@@ -234,14 +237,27 @@ class ProfileData:
     address: dict[str, Any]
 
 
-def update_profile(user: User, data: ProfileData) -> User:
-    """Save the profile and default address; the contact details must stay unique."""
+def update_profile(user: User, data: ProfileData, current_password: str | None = None) -> User:
+    """Save the profile and default address; the contact details must stay unique.
+
+    The phone and email are the login and the password-reset channel: changing them needs the
+    current password (ASVS 7.5.1), so a borrowed, still logged-in phone cannot take the account.
+    """
     if not data.email and not data.phone:
         raise DomainError("phone", _("Enter a mobile phone number or an email address"))
     phone = normalize_phone(data.phone) if data.phone else None
     if data.phone and phone is None:
         raise DomainError("phone", _("Enter a mobile number like 0812 3456 7890"))
     email = data.email.lower() if data.email else None
+    contact_changed = (email, phone) != ((user.email or "").lower() or None, user.phone)
+    if contact_changed and user.id is not None and user.password_hash:
+        if not current_password:
+            raise DomainError(
+                "current_password",
+                _("Enter your current password to change your phone number or email"),
+            )
+        if not verify_password(user.password_hash, current_password):
+            raise DomainError("current_password", _("Your current password is not correct"))
     _check_contact_free(email, phone, exclude=user)
     user.full_name = data.full_name
     user.email = email
@@ -302,14 +318,26 @@ def set_disabled(actor: User, user: User, disabled: bool) -> None:
     """Disable or re-enable an account (audited). A disabled account cannot log in."""
     if user.id == actor.id:
         raise DomainError(None, _("You cannot disable your own account"))
+    if user.deleted_at is not None:
+        raise DomainError(None, _("This account was deleted at its owner's request"))
     if user.is_disabled == disabled:
         return
     user.is_disabled = disabled
     user.disabled_at = utcnow() if disabled else None
+    if disabled:
+        sessions.end_all(user, "account_disabled")
     record_audit(
         "account_disabled" if disabled else "account_enabled", actor=actor, target_user=user
     )
     db.session.flush()
+
+
+def end_sessions(actor: User, user: User) -> int:
+    """An admin logs someone out everywhere (a lost phone, a suspected break-in). Audited."""
+    ended = sessions.end_all(user, "ended_by_admin")
+    record_audit("sessions_ended_by_admin", actor=actor, target_user=user, count=ended)
+    db.session.flush()
+    return ended
 
 
 def search_users(query: str, *, limit: int = 25, offset: int = 0) -> tuple[list[User], int]:

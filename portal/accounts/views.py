@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from portal.accounts import services
+from portal.accounts import services, sessions
 from portal.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -18,10 +20,17 @@ from portal.accounts.forms import (
 from portal.core.actions import perform
 from portal.core.forms import render_form
 from portal.core.htmx import hx_redirect, render_page
-from portal.core.identity import local_phone
+from portal.core.identity import (
+    local_phone,
+    looks_like_phone,
+    mask_email,
+    mask_phone,
+    normalize_phone,
+)
+from portal.core.logs import log_event
 from portal.core.notifications import send_mail
 from portal.core.security import is_safe_next
-from portal.extensions import limiter
+from portal.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -35,7 +44,12 @@ def _account_limit() -> str:
 
 
 def _account_key() -> str:
-    """Rate-limit key for the account being tried, whatever way its phone or email is written."""
+    """Rate-limit key for the account being tried, whatever way its phone or email is written.
+
+    For the second login step the account is the one already identified by its password.
+    """
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
     raw = (
         request.form.get("identifier")
         or request.form.get("email")
@@ -82,8 +96,9 @@ def account_new():
             form,
         )
         if outcome.ok:
-            session.clear()
-            login_user(outcome.value)
+            sessions.start(outcome.value)
+            db.session.commit()
+            log_event("account_registered", user_id=outcome.value.id)
             flash(
                 _("Your account is ready. Add your address so services can reach you."), "success"
             )
@@ -103,21 +118,46 @@ def session_new():
         ).value
         if user is not None:
             target = _next_url(url_for("main.home"))
-            session.clear()  # a fresh session on login: no fixation of a session from before
-            login_user(user, remember=form.remember.data)
+            # A fresh session on login: no fixation of a session from before.
+            sessions.start(user, remember=form.remember.data)
+            db.session.commit()
+            log_event("login", user_id=user.id, second_factor_due=user.needs_mfa)
+            if user.needs_mfa or user.mfa_enrolled:
+                step = "mfa_verify" if user.mfa_enrolled else "mfa_setup"
+                return hx_redirect(url_for(f"account_security.{step}", next=target), full=True)
             flash(_("Welcome, %(name)s.", name=user.first_name), "success")
             return hx_redirect(target, full=True)
+        log_event("login_failed", identifier=_masked_identifier(form.identifier.data))
         form.form_errors.append(
             _("The phone number or email and password do not match an active account")
         )
     return render_form("accounts/session_new.html", form, next=_next_url(""))
 
 
+_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NOT_AN_IDENTIFIER = "(neither a phone number nor an email)"
+
+
+def _masked_identifier(raw: str) -> str:
+    """What the log may say about a failed login: enough to spot an attack, not who it was.
+
+    Anything that is not a phone number or an email is not written at all: people type their
+    password into the wrong field, and mask_email/mask_phone would pass most of it through.
+    """
+    raw = (raw or "").strip()[:254]
+    if looks_like_phone(raw):
+        phone = normalize_phone(raw)
+        return mask_phone(phone) if phone else _NOT_AN_IDENTIFIER
+    return mask_email(raw) if _EMAIL_SHAPE.fullmatch(raw) else _NOT_AN_IDENTIFIER
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def session_delete():
-    logout_user()
-    session.clear()
+    user_id = current_user.id
+    sessions.end_current("logout")
+    db.session.commit()
+    log_event("logout", user_id=user_id)
     flash(_("You have logged out."), "info")
     return hx_redirect(url_for("main.home"), full=True)
 
@@ -127,14 +167,19 @@ def session_delete():
 def password_edit():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         change = perform(
-            lambda: services.change_password(
-                current_user, form.current_password.data, form.new_password.data
+            lambda: (
+                services.change_password(user, form.current_password.data, form.new_password.data),
+                sessions.rotate(user),
             ),
             form,
         )
         if change.ok:
-            flash(_("Your password has been changed."), "success")
+            flash(
+                _("Your password has been changed. Other devices have been logged out."),
+                "success",
+            )
             return hx_redirect(url_for("accounts.profile_show"))
     return render_form("accounts/password_edit.html", form)
 
@@ -208,7 +253,10 @@ def profile_edit():
             nik=form.nik.data or None,
             address=form.address_data(),
         )
-        if perform(lambda: services.update_profile(current_user, data), form).ok:
+        if perform(
+            lambda: services.update_profile(current_user, data, form.current_password.data),
+            form,
+        ).ok:
             flash(_("Your profile has been saved."), "success")
             return hx_redirect(url_for("accounts.profile_show"))
     return render_form("accounts/profile_edit.html", form)

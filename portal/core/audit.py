@@ -37,6 +37,12 @@ ACTION_LABELS = {
     "mall_shop_verified": _l("Shop verified"),
     "mall_shop_suspended": _l("Shop suspended"),
     "mall_report_resolved": _l("Reported listing handled"),
+    "account_deleted": _l("Account deleted by its owner"),
+    "privacy_data_exported": _l("Personal data downloaded"),
+    "privacy_correction_requested": _l("Correction of data requested"),
+    "privacy_correction_decided": _l("Correction request answered"),
+    "privacy_consent_withdrawn": _l("Optional consent withdrawn"),
+    "privacy_consent_given": _l("Optional consent given"),
 }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -60,7 +60,9 @@ class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
             filters = list(unbound_field.kwargs.get("filters") or [])
-            filters.insert(0, _strip)
+            # A password is checked exactly as typed (ASVS 6.2.8): spaces are part of it.
+            if not issubclass(unbound_field.field_class, PasswordField):
+                filters.insert(0, _strip)
             return unbound_field.bind(form=form, filters=filters, **options)
 
     def add_domain_error(self, error: DomainError) -> None:

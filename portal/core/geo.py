@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import current_app
+from geopy.adapters import URLLibAdapter
 from geopy.distance import geodesic
 from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter
@@ -109,6 +110,10 @@ def _nominatim() -> RateLimiter:
             timeout=cfg["GEOCODER_TIMEOUT"],
             domain=cfg["NOMINATIM_DOMAIN"],
             scheme=cfg["NOMINATIM_SCHEME"],
+            # One try per address, whatever HTTP libraries happen to be installed: geopy picks
+            # `requests` (which retries a timeout twice) when present, and a resident would wait
+            # three timeouts before the desa-centre fallback.
+            adapter_factory=URLLibAdapter,
         )
         cache[key] = RateLimiter(
             nominatim.geocode,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 from typing import Any
 
@@ -49,7 +50,7 @@ def tell(user: Any, title: str, body: str, path: str, link: str) -> None:
     from flask_babel import gettext as _
 
     notify(user.id, title, body, path)
-    if user.email:
+    if user.wants_email:  # an email address, and consent to email messages not withdrawn
         queue_mail(
             user.email,
             title,
@@ -96,11 +97,16 @@ def send_mail(to: str, subject: str, body: str) -> None:
     msg["Subject"] = subject
     msg.set_content(body)
     if not cfg.get("MAIL_SERVER"):
-        log.info("mail (MAIL_SERVER unset, not sent) subject=%r\n%s", subject, body)
+        # A mail body can hold a working reset link and personal details: only demo and test
+        # installations, where nothing is real, write it to the log for the developer to read.
+        if cfg.get("DEMO_MODE"):
+            log.info("mail (MAIL_SERVER unset, not sent) subject=%r\n%s", subject, body)
+        else:
+            log.warning("mail not sent: MAIL_SERVER is not configured")
         return
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as smtp:
         if cfg.get("MAIL_USE_TLS"):
-            smtp.starttls()
+            smtp.starttls(context=ssl.create_default_context())
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
         smtp.send_message(msg)

@@ -1,18 +1,20 @@
-"""Passwords (Argon2id, common-password list) and safe redirect targets."""
+"""Passwords (Argon2id, common-password list), safe redirect targets, personal-data pages."""
 
 from __future__ import annotations
 
 import gzip
+import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, g
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 PASSWORD_MIN = 8
+_TRAILING_NOISE = re.compile(r"[\d\W_]+$")
 PASSWORD_MAX = 128
 
 
@@ -39,7 +41,12 @@ def password_problem(password: str) -> str | None:
         return "short"
     if len(password) > PASSWORD_MAX:
         return "long"
-    if password.lower() in common_passwords():
+    lowered = password.lower()
+    words = common_passwords()
+    # "deliserdang2026", "sadoku!!" and "Medan 123" are the list's words with a year or symbols
+    # added: refuse them too (ASVS 6.2.11), by trimming trailing digits, spaces and symbols.
+    stem = _TRAILING_NOISE.sub("", lowered)
+    if lowered in words or (len(stem) >= 4 and stem in words):
         return "common"
     return None
 
@@ -77,3 +84,14 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def mark_personal_data() -> None:
+    """This response shows someone's personal data to a visitor who may not be logged in.
+
+    Pages of a logged-in user are kept out of caches anyway; a public page that shows a person's
+    records (SADOKU tracking) calls this, and then gets `Cache-Control: no-store` (the app's
+    after-request hook) and `hx-history="false"` (base.html), so neither a proxy, the browser
+    cache nor htmx's history snapshot in localStorage keeps a copy on a shared computer.
+    """
+    g.personal_data = True

@@ -25,7 +25,7 @@ from typing import Protocol
 from flask import Response, current_app, send_file
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 from werkzeug.utils import secure_filename
 
 from portal.core.errors import DomainError
@@ -53,6 +53,8 @@ _SAVE_OPTIONS: dict[str, dict[str, object]] = {
     "webp": {"quality": 85},
 }
 FILENAME_MAX = 100
+# Colour profiles of cameras, phones and scanners are a few kilobytes; larger is not a profile.
+ICC_MAX_BYTES = 512 * 1024
 
 # PDF checks. Names are compared after `#xx` escapes are decoded (/J#61vaScript is /JavaScript).
 _PDF_TAIL = 1024
@@ -86,7 +88,9 @@ _KEY_RE = re.compile(
 
 # Served files get a policy of their own: an SVG or HTML smuggled past the checks, opened directly,
 # still cannot run script or reach anything.
-UPLOAD_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+UPLOAD_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+)
 _INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
@@ -123,8 +127,9 @@ def check_upload(
 ) -> CheckedUpload:
     """Accept an uploaded file only when its bytes are one of the `allowed` kinds, intact and safe.
 
-    Images are decoded and re-encoded, which drops EXIF (GPS position, camera serial), comments and
-    anything appended after the picture; a photo keeps its orientation. PDFs cannot be rewritten
+    Images are decoded and re-encoded, which drops EXIF (GPS position, camera serial), comments,
+    text chunks, anything appended after the picture and anything in the colour-profile slot that
+    is not a colour profile; a photo keeps its orientation. PDFs cannot be rewritten
     without a PDF library, so they are refused when they carry scripts, auto actions or embedded
     files. Every refusal is a DomainError on `field` telling the user what to do instead.
     """
@@ -251,7 +256,9 @@ def _without_metadata(img: Image.Image, kind: str) -> tuple[Image.Image, dict[st
 
     Some encoders read metadata from `info` (the JPEG comment, PNG transparency), so `info` is
     emptied rather than trusted; EXIF and XMP are never passed on. The ICC profile is kept (while
-    the mode is unchanged) so wide-gamut phone photos keep their colours.
+    the mode is unchanged) so wide-gamut phone photos keep their colours, but only when it is a
+    colour profile: Pillow copies the bytes of that slot as they came, so anything else (a web
+    page or a script hidden there) would be stored with the image.
     """
     mode = img.mode
     if kind == "jpeg" and mode not in ("L", "RGB"):
@@ -260,11 +267,25 @@ def _without_metadata(img: Image.Image, kind: str) -> tuple[Image.Image, dict[st
         img = img.convert("RGBA" if img.has_transparency_data else "RGB")
     info, img.info = img.info, {}
     params: dict[str, object] = dict(_SAVE_OPTIONS[kind])
-    if img.mode == mode and info.get("icc_profile"):
-        params["icc_profile"] = info["icc_profile"]
+    icc = info.get("icc_profile")
+    if img.mode == mode and icc and _is_icc_profile(icc):
+        params["icc_profile"] = icc
     if kind == "png" and "transparency" in info:
         params["transparency"] = info["transparency"]
     return img, params
+
+
+def _is_icc_profile(data: bytes) -> bool:
+    """Whether `data` is an ICC profile: its header says so, its size is its own, lcms reads it."""
+    if not 128 <= len(data) <= ICC_MAX_BYTES or data[36:40] != b"acsp":
+        return False
+    if int.from_bytes(data[:4], "big") != len(data):
+        return False
+    try:
+        ImageCms.ImageCmsProfile(io.BytesIO(data))
+    except (OSError, ValueError, TypeError, ImportError, ImageCms.PyCMSError):
+        return False
+    return True
 
 
 def _flatten(img: Image.Image) -> Image.Image:

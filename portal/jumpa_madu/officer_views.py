@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
-from portal.accounts.permissions import role_required
+from portal.accounts.permissions import fresh_auth_required, role_required
 from portal.core.actions import perform
 from portal.core.errors import DomainError
 from portal.core.forms import BaseForm, render_form
@@ -612,6 +612,7 @@ def _withdrawals_url(withdrawal: Withdrawal) -> str:
 
 @bp.route("/withdrawals/<int:withdrawal_id>/approve", methods=["POST"])
 @role_required(*OFFICERS)
+@fresh_auth_required
 def withdrawal_approve(withdrawal_id: int):
     withdrawal = get_unit_withdrawal_or_404(withdrawal_id, current_user)
     form = ActionForm()
@@ -681,6 +682,7 @@ def withdrawal_reject(withdrawal_id: int):
 
 @bp.route("/withdrawals/<int:withdrawal_id>/pay", methods=["GET", "POST"])
 @role_required(*OFFICERS)
+@fresh_auth_required
 def withdrawal_pay(withdrawal_id: int):
     """Mark an approved withdrawal paid, with the receipt number or transfer reference."""
     withdrawal = get_unit_withdrawal_or_404(withdrawal_id, current_user)

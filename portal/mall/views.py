@@ -244,5 +244,7 @@ def photo(key: str):
     response = make_response(data)
     response.mimetype = "image/webp"
     response.headers["Cache-Control"] = PHOTO_CACHE
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; frame-ancestors 'none'; sandbox"
+    )
     return response

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User, enum_column
+from portal.core.crypto import EncryptedString
 from portal.core.errors import DomainError
 from portal.core.identity import mask_number, mask_phone
 from portal.core.time import utcnow
@@ -277,8 +278,9 @@ class DocumentRequest(AddressMixin, db.Model):
     reason: Mapped[Reason | None] = mapped_column(enum_column(Reason))
     subject_is_self: Mapped[bool] = mapped_column(Boolean, default=True)
     subject_name: Mapped[str | None] = mapped_column(String(120))
-    subject_nik: Mapped[str | None] = mapped_column(String(16))
-    subject_kk: Mapped[str | None] = mapped_column(String(16))
+    # Encrypted at rest (portal/core/crypto.py); nothing looks requests up by NIK or KK.
+    subject_nik: Mapped[str | None] = mapped_column(EncryptedString("sadoku_requests.subject_nik"))
+    subject_kk: Mapped[str | None] = mapped_column(EncryptedString("sadoku_requests.subject_kk"))
     recipient_name: Mapped[str | None] = mapped_column(String(120))
     recipient_phone: Mapped[str | None] = mapped_column(String(16))
     declared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

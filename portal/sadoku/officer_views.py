@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from portal.accounts import sessions
 from portal.accounts.models import Role
 from portal.accounts.permissions import role_required
 from portal.core.actions import perform
@@ -195,9 +196,14 @@ def request_show(code: str):
 
 
 def _show_page(req: DocumentRequest, note_form: NoteForm, status: int = 200):
-    """The detail page. An officer sees the full NIK and KK, and each showing is audited."""
+    """The detail page. An officer sees the full NIK and KK, and each showing is audited.
+
+    Only within STEPUP_MAX_AGE_SECONDS of a login or code: an unattended, still logged-in
+    counter PC shows masked numbers and asks for a fresh code first.
+    """
     officer = _acts_as_officer()
-    if officer:
+    full_nik = officer and sessions.auth_is_recent()
+    if full_nik:
         services.record_nik_view(req, current_user)
         db.session.commit()
         moves = allowed_moves(req.status, Actor.OFFICER)
@@ -207,6 +213,7 @@ def _show_page(req: DocumentRequest, note_form: NoteForm, status: int = 200):
         "sadoku/officer/request_show.html",
         req=req,
         officer=officer,
+        full_nik=full_nik,
         moves=moves,
         note_form=note_form,
         form=note_form,

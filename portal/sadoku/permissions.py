@@ -46,11 +46,14 @@ def get_officer_request_or_404(code: str, user: User) -> DocumentRequest:
 
 
 def get_attachment_or_404(attachment_id: int, user: User) -> Attachment:
-    """A file: to the request's owner (or the officer filing their draft) and SADOKU officers."""
+    """A file: to the request's owner (or the officer filing their draft), and to SADOKU officers
+    once the request is sent. An unsent draft's scans are the resident's alone, as its page is."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         abort(404)
     req = attachment.request
-    if is_sadoku_officer(user) or user.id in (req.user_id, req.assisted_by_id):
+    if user.id in (req.user_id, req.assisted_by_id):
+        return attachment
+    if is_sadoku_officer(user) and req.status != Status.DRAFT:
         return attachment
     abort(404)

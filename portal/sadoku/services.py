@@ -1105,7 +1105,7 @@ def _tell_resident(req: DocumentRequest, event: RequestEvent) -> None:
         body = "\n\n".join(p for p in parts if p)
         url = url_for("sadoku.request_show", code=req.code)
         notify(owner.id, title, body, url)
-        if owner.email:
+        if owner.wants_email:  # the resident may have withdrawn consent to emails
             link = url_for("sadoku.request_show", code=req.code, _external=True)
             queue_mail(
                 owner.email,

@@ -28,6 +28,7 @@ from portal.core.actions import perform
 from portal.core.forms import BaseForm, render_form
 from portal.core.htmx import hx_redirect, render_page
 from portal.core.identity import local_phone
+from portal.core.security import mark_personal_data
 from portal.core.uploads import (
     ALLOWED_DOCUMENT_KINDS,
     check_upload,
@@ -506,6 +507,8 @@ def track():
     if form.validate_on_submit():
         req = services.track(form.code.data, form.nik_last4.data)
         if req is not None:
+            # Someone's request and its history: no cache or history snapshot may keep it.
+            mark_personal_data()
             # A fresh form: the NIK digits typed are not echoed back next to the result.
             return render_page(
                 "sadoku/track.html",

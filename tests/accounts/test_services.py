@@ -163,15 +163,38 @@ def test_update_profile_keeps_contacts_unique_and_saves_address(ctx):
         address=dict(LUBUK_PAKAM_ADDRESS),
     )
     with pytest.raises(DomainError) as err:
-        services.update_profile(user, data)
+        services.update_profile(user, data, DEFAULT_PASSWORD)
     assert err.value.field == "phone"
     data.phone = "0812-1111-2222"
     data.nik = "1207284506900001"
-    services.update_profile(user, data)
+    services.update_profile(user, data, DEFAULT_PASSWORD)
     assert user.phone == "+6281211112222"
     assert user.desa.name == "Lubuk Pakam III" and user.kecamatan.name == "Lubuk Pakam"
     assert user.masked_nik == "1207" + "\u2022" * 8 + "0001"
     assert other.phone == "+6281298765432"
+
+
+def test_changing_the_login_phone_or_email_needs_the_current_password(ctx):
+    user = _register()
+    data = services.ProfileData(
+        full_name="Siti Aminah",
+        email="siti.baru@contoh.id",
+        phone=None,
+        nik=None,
+        address=dict(LUBUK_PAKAM_ADDRESS),
+    )
+    for password in (None, "bukan-kata-sandinya"):
+        with pytest.raises(DomainError) as err:
+            services.update_profile(user, data, password)
+        assert err.value.field == "current_password"
+    assert user.email == "siti@contoh.id"
+    # The address alone (contacts unchanged, email in any case) needs no password.
+    data.email = "SITI@contoh.id"
+    services.update_profile(user, data)
+    assert user.desa is not None
+    data.email = "siti.baru@contoh.id"
+    services.update_profile(user, data, DEFAULT_PASSWORD)
+    assert user.email == "siti.baru@contoh.id"
 
 
 def test_role_changes_are_audited(ctx):

@@ -133,7 +133,7 @@ def test_protected_page_sends_anonymous_users_to_login_and_back(client, app):
     assert htmx.status_code == 204 and "/accounts/login" in htmx.headers["HX-Redirect"]
 
 
-def test_remember_me_sets_a_persistent_cookie(client, app):
+def test_remember_me_makes_the_session_cookie_outlive_the_browser(client, app):
     with app.app_context():
         make_user(email="budi@contoh.id")
     post(
@@ -141,8 +141,16 @@ def test_remember_me_sets_a_persistent_cookie(client, app):
         "/accounts/login",
         {"identifier": "budi@contoh.id", "password": DEFAULT_PASSWORD, "remember": "y"},
     )
-    cookie = client.get_cookie("remember_token")
+    cookie = client.get_cookie("session")
     assert cookie is not None and cookie.http_only and cookie.expires is not None
+    # No second, unrevocable login cookie: the server-side session is the only way in.
+    assert client.get_cookie("remember_token") is None
+
+
+def test_without_remember_me_the_session_ends_with_the_browser(client, login_as):
+    login_as()
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is None
 
 
 def test_session_cookie_is_httponly_and_lax(client, login_as):

@@ -90,9 +90,13 @@ def _live_server_settles(request: pytest.FixtureRequest) -> Iterator[None]:
         assert inflight.wait_idle(), "the live server was still busy 10 s after the test"
 
 
+_SERVED_APP: list[Flask] = []
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask, live_server_inflight: InFlight) -> Iterator[str]:
     """The session app on a free local port, in a daemon thread; yields the base URL."""
+    _SERVED_APP[:] = [app]
     server = make_server("127.0.0.1", 0, live_server_inflight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -202,15 +206,42 @@ def url_is(path: str) -> re.Pattern[str]:
     return re.compile(path + r"$")
 
 
-def log_in(page: Page, live_server: str, email: str) -> None:
+def current_totp(email: str) -> str:
+    """The code an authenticator app shows now for a test staff account (the demo secret).
+
+    A code is accepted once per 30-second step, so the account's last used step is cleared first:
+    one browser test may log the same officer in twice within half a minute.
+    """
+    import pyotp
+
+    from portal.accounts.services import find_user_by_identifier
+    from portal.extensions import db
+
+    assert _SERVED_APP, "the live server is running"
+    with _SERVED_APP[0].app_context():
+        user = find_user_by_identifier(email)
+        assert user is not None and user.totp_secret
+        user.totp_last_step = None
+        db.session.commit()
+        return pyotp.TOTP(user.totp_secret).now()
+
+
+def log_in(page: Page, live_server: str, email: str, password: str | None = None) -> None:
     """Log in through the form, as a person would, and wait for the home page."""
     from tests.factories import DEFAULT_PASSWORD
 
     page.goto(f"{live_server}/accounts/login")
     page.locator("#identifier").fill(email)
-    page.locator("#password").fill(DEFAULT_PASSWORD)
+    page.locator("#password").fill(password or DEFAULT_PASSWORD)
     page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(url_is("/"))
+    # A successful login is an HX-Redirect (a full page load): home, or the code step for staff.
+    page.wait_for_url(re.compile(r"/(accounts/login/mfa\?.*)?$"))
+    if "/accounts/login/mfa" in page.url:
+        # Staff: the second step, typing the code the authenticator app would show.
+        page.locator("#code").fill(current_totp(email))
+        page.locator("main form button[type=submit]").first.click()
+    # The home page itself (url_is("/") would also match ".../mfa?next=/").
+    expect(page).to_have_url(re.compile(r"^https?://[^/]+/$"))
     expect(page.locator("header nav.account-nav a[href$='/accounts/profile']")).to_be_visible()
 
 

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from portal.accounts.models import Role
 from portal.core.notifications import notify
 from portal.extensions import db
+from tests.browser.conftest import log_in
 from tests.factories import DEFAULT_PASSWORD, LUBUK_PAKAM_ADDRESS, make_user
 
 FULL_NAME = "Siti Rahmawati"
@@ -43,12 +44,7 @@ def _account_nav(page: Page) -> Locator:
 def _log_in(
     page: Page, live_server: str, identifier: str, password: str = DEFAULT_PASSWORD
 ) -> None:
-    page.goto(f"{live_server}/accounts/login")
-    page.locator("#identifier").fill(identifier)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    # A successful login is an HX-Redirect (a full page load) to the home page.
-    expect(page).to_have_url(_url("/"))
+    log_in(page, live_server, identifier, password)
     expect(_account_nav(page).locator("a[href$='/accounts/profile']")).to_be_visible()
 
 

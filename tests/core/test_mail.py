@@ -78,6 +78,17 @@ def test_without_mail_server_the_mail_goes_to_the_log(ctx, monkeypatch, caplog):
     assert "Kurir berangkat pukul 10.00." in caplog.text  # so a developer can follow links
 
 
+def test_outside_demo_mode_an_unsent_mail_body_never_reaches_the_log(ctx, monkeypatch, caplog):
+    """A production server without MAIL_SERVER must not write reset links into its logs."""
+    monkeypatch.setitem(ctx.config, "MAIL_SERVER", "")
+    monkeypatch.setitem(ctx.config, "DEMO_MODE", False)
+    monkeypatch.setattr(smtplib, "SMTP", lambda *a, **k: pytest.fail("no SMTP without a server"))
+    with caplog.at_level("INFO", logger="portal.core.notifications"):
+        send_mail("siti@contoh.id", "Atur ulang kata sandi", "https://portal/reset/rahasia-token")
+    assert "rahasia-token" not in caplog.text and "Atur ulang" not in caplog.text
+    assert "MAIL_SERVER is not configured" in caplog.text
+
+
 def test_send_mail_delivers_through_smtp(ctx, smtp):
     send_mail(
         "siti@contoh.id",

@@ -29,6 +29,9 @@ from portal.core.security import (
         ("bismillah", "common"),  # from the Indonesian additions
         ("Bismillah123", "common"),
         ("sayangku", "common"),
+        ("deliserdang2026", "common"),  # a listed local word with a year or symbols added
+        ("Sadoku!!", "common"),
+        ("disdukcapil 123", "common"),
         ("sate padang pedas", None),  # spaces and no digits are fine: no composition rules
         ("pasar-lubuk-pakam-7", None),
     ],

@@ -341,6 +341,34 @@ def test_a_transparent_product_photo_keeps_its_transparency(ctx):
             assert stored.getpixel((1, 1))[3] == 0 and stored.getpixel((20, 20))[3] == 255
 
 
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _posing_as_profile() -> bytes:
+    """A web page with an ICC header's size and signature in place: not a profile for all that."""
+    page = bytearray(b"<html><script>alert(1)</script>".ljust(200, b" "))
+    page[:4] = len(page).to_bytes(4, "big")
+    page[36:40] = b"acsp"
+    return bytes(page)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_colour_profile_is_kept_and_anything_posing_as_one_is_dropped(ctx, fmt):
+    # Pillow hands back the bytes of the profile slot as they came, whatever they are.
+    real = _check(_encode(_picture(), fmt, icc_profile=_srgb_profile()), "foto")
+    with Image.open(io.BytesIO(real.data)) as stored:
+        assert stored.info["icc_profile"] == _srgb_profile()
+    for fake in (HTML, _posing_as_profile()):
+        upload = _check(_encode(_picture(), fmt, icc_profile=fake), "foto")
+        with Image.open(io.BytesIO(upload.data)) as stored:
+            assert "icc_profile" not in stored.info
+            assert stored.size == (60, 40)
+        assert b"<script" not in upload.data
+
+
 def test_bytes_appended_to_a_photo_do_not_survive(ctx):
     # A valid JPEG with a web page glued on: decodes fine, but the page is not stored.
     upload = _check(_jpeg() + b"<html><script>alert(document.cookie)</script></html>")
