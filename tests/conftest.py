@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from config import TestConfig
+from config import ProductionConfig, TestConfig
 from portal import create_app
 from portal.accounts.services import find_user_by_identifier
 from portal.core.geo import geocode_cache
@@ -177,3 +177,30 @@ def login_as(app: Flask, client: FlaskClient) -> Callable[..., SimpleNamespace]:
         return info
 
     return _login
+
+
+class ProductionForTests(ProductionConfig):
+    """The production configuration with stand-in secrets (production refuses the dev ones)."""
+
+    SECRET_KEY = "production-like-secret-key-0123456789-abcdefghijklmnop"
+    DATA_ENCRYPTION_KEYS = "k1:" + "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM="
+    DATA_LOOKUP_KEY = "NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ="
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8 * 1024
+
+
+@pytest.fixture
+def production_app(tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    """An app as production builds it (ProxyFix, __Host- cookie...), on its own SQLite file."""
+    config = type(
+        "ProductionForTest",
+        (ProductionForTests,),
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/production.db"},
+    )
+    production = create_app(config)
+    with production.app_context():
+        db.create_all()
+    yield production
+    with production.app_context():
+        db.session.remove()
+        db.engine.dispose()

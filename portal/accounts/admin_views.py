@@ -136,11 +136,9 @@ def user_sessions_end(user_id: int):
     user = get_user_or_404(user_id, current_user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if user.id == current_user.id:
-        flash(_("To log yourself out elsewhere, use your own devices page."), "error")
-        return hx_redirect(url_for("admin.user_show", user_id=user.id))
-    ended = perform(lambda: services.end_sessions(current_user, user)).value
-    flash(_("Logged out on %(count)s device(s).", count=ended or 0), "success")
+    ended = perform(lambda: services.end_sessions(current_user, user))
+    if ended.ok:
+        flash(_("Logged out on %(count)s device(s).", count=ended.value or 0), "success")
     return hx_redirect(url_for("admin.user_show", user_id=user.id))
 
 
@@ -152,11 +150,10 @@ def user_mfa_reset(user_id: int):
     user = get_user_or_404(user_id, current_user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if user.id == current_user.id:
-        flash(_("Another administrator must reset your two-step verification."), "error")
-        return hx_redirect(url_for("admin.user_show", user_id=user.id))
-    perform(lambda: (mfa.reset(current_user, user), services.end_sessions(current_user, user)))
-    flash(_("Two-step verification reset; the account must set it up again."), "success")
+    if perform(
+        lambda: (mfa.reset(current_user, user), services.end_sessions(current_user, user))
+    ).ok:
+        flash(_("Two-step verification reset; the account must set it up again."), "success")
     return hx_redirect(url_for("admin.user_show", user_id=user.id))
 
 

@@ -187,7 +187,12 @@ def recovery_codes_left(user: User) -> int:
 
 
 def reset(actor: User, user: User) -> None:
-    """An admin clears someone's second factor (lost phone and codes): they enrol again."""
+    """An admin clears someone's second factor (lost phone and codes): they enrol again.
+
+    Not their own: a second administrator checks who is asking (no self-service lock-out bypass).
+    """
+    if actor.id == user.id:
+        raise DomainError(None, _("Another administrator must reset your two-step verification."))
     user.totp_secret = None
     user.mfa_enrolled_at = None
     user.totp_last_step = None

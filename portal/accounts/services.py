@@ -334,6 +334,8 @@ def set_disabled(actor: User, user: User, disabled: bool) -> None:
 
 def end_sessions(actor: User, user: User) -> int:
     """An admin logs someone out everywhere (a lost phone, a suspected break-in). Audited."""
+    if user.id == actor.id:
+        raise DomainError(None, _("To log yourself out elsewhere, use your own devices page."))
     ended = sessions.end_all(user, "ended_by_admin")
     record_audit("sessions_ended_by_admin", actor=actor, target_user=user, count=ended)
     db.session.flush()

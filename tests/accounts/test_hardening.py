@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.accounts import mfa
-from portal.accounts.models import MfaRecoveryCode, Role, UserSession
+from portal.accounts.models import MfaRecoveryCode, Role, User, UserSession
 from portal.core.notifications import send_mail
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -163,3 +163,22 @@ def test_a_refused_rate_limited_request_is_logged(app, client, caplog, monkeypat
             )
     assert response.status_code == 429
     assert any(getattr(r, "event", None) == "rate_limited" for r in caplog.records)
+
+
+def test_an_admin_cannot_reset_their_own_mfa_or_end_their_own_sessions_from_the_admin_page(
+    client, app, login_as
+):
+    """Resetting your own second factor would let a stolen admin session remove the factor;
+    your own devices are ended from your own devices page, after a fresh password."""
+    admin = login_as(Role.ADMIN)
+    for url in (f"/admin/users/{admin.id}/mfa/reset", f"/admin/users/{admin.id}/sessions/end"):
+        assert post(client, url).status_code == 303
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        assert user.mfa_enrolled
+        assert db.session.scalar(
+            select(UserSession).where(
+                UserSession.user_id == admin.id, UserSession.ended_at.is_(None)
+            )
+        )
+    assert client.get("/accounts/profile").status_code == 200

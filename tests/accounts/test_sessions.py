@@ -16,8 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from config import ProductionConfig
-from portal import create_app
 from portal.accounts.models import Role, UserSession
 from portal.core.audit import AuditLog
 from portal.core.time import as_utc, utcnow
@@ -303,52 +301,32 @@ def test_last_seen_is_written_at_most_once_a_minute(client, app, login_as):
 # --- the cookie and the devices page ------------------------------------------------------------
 
 
-class _Production(ProductionConfig):
-    SECRET_KEY = "production-like-secret-key-0123456789-abcdefghijklmnop"
-    DATA_ENCRYPTION_KEYS = "k1:" + "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM="
-    DATA_LOOKUP_KEY = "NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ="
-    ARGON2_TIME_COST = 1
-    ARGON2_MEMORY_COST = 8 * 1024
-
-
-def test_production_session_cookie_is_a_host_prefixed_secure_cookie(tmp_path):
-    config = type(
-        "ProductionForTest",
-        (_Production,),
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/production.db"},
-    )
-    production = create_app(config)
-    with production.app_context():
-        db.create_all()
+def test_production_session_cookie_is_a_host_prefixed_secure_cookie(production_app):
+    with production_app.app_context():
         make_user(email="budi@contoh.id")
-    try:
-        browser = production.test_client()
-        base = "https://portal.test"
-        page = browser.get("/accounts/login", base_url=base)
-        token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', text(page))
-        response = browser.post(
-            "/accounts/login",
-            base_url=base,
-            data={
-                "identifier": "budi@contoh.id",
-                "password": DEFAULT_PASSWORD,
-                "csrf_token": token.group(1),
-            },
-            headers={"Referer": f"{base}/accounts/login"},
-        )
-        assert response.status_code == 303, text(response)[:500]
-        (header,) = [
-            h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-session=")
-        ]
-        attributes = {part.strip().split("=")[0].lower(): part for part in header.split(";")[1:]}
-        assert "secure" in attributes and "httponly" in attributes
-        assert attributes["path"].strip() == "Path=/"
-        assert "domain" not in attributes
-        assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
-    finally:
-        with production.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    browser = production_app.test_client()
+    base = "https://portal.test"
+    page = browser.get("/accounts/login", base_url=base)
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', text(page))
+    response = browser.post(
+        "/accounts/login",
+        base_url=base,
+        data={
+            "identifier": "budi@contoh.id",
+            "password": DEFAULT_PASSWORD,
+            "csrf_token": token.group(1),
+        },
+        headers={"Referer": f"{base}/accounts/login"},
+    )
+    assert response.status_code == 303, text(response)[:500]
+    (header,) = [
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("__Host-session=")
+    ]
+    attributes = {part.strip().split("=")[0].lower(): part for part in header.split(";")[1:]}
+    assert "secure" in attributes and "httponly" in attributes
+    assert attributes["path"].strip() == "Path=/"
+    assert "domain" not in attributes
+    assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
 
 
 def test_sessions_page_names_each_device_and_marks_this_one(client, app):

@@ -8,10 +8,8 @@ import re
 
 from sqlalchemy import select
 
-from portal import create_app
 from portal.accounts.models import Role, UserSession
 from portal.extensions import db
-from tests.accounts.test_sessions import _Production
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 MARKUP = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -45,38 +43,28 @@ def test_trace_is_refused(client):
     assert client.open("/", method="TRACE").status_code == 405
 
 
-def test_behind_nginx_the_session_records_the_clients_ip_not_nginxs(tmp_path):
+def test_behind_nginx_the_session_records_the_clients_ip_not_nginxs(production_app):
     """Production trusts one proxy hop: nginx's X-Forwarded-For names the real client, which the
     rate limits, the logs and the devices page then see; a forged extra hop is not believed."""
-    config = type(
-        "BehindNginx", (_Production,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
-    )
-    production = create_app(config)
-    with production.app_context():
-        db.create_all()
+    with production_app.app_context():
         make_user(email="budi@contoh.id")
-    try:
-        browser = production.test_client()
-        base = "https://portal.test"
-        # What nginx sends: the client's own header (forged) plus the address nginx saw.
-        hops = {"X-Forwarded-For": "10.6.6.6, 203.0.113.9", "X-Forwarded-Proto": "https"}
-        page = browser.get("/accounts/login", base_url=base, headers=hops)
-        token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page.text)
-        assert token
-        response = browser.post(
-            "/accounts/login",
-            base_url=base,
-            headers={**hops, "Referer": f"{base}/accounts/login"},
-            data={
-                "identifier": "budi@contoh.id",
-                "password": DEFAULT_PASSWORD,
-                "csrf_token": token.group(1),
-            },
-        )
-        assert response.status_code == 303, response.text[:300]
-        with production.app_context():
-            assert db.session.scalars(select(UserSession.ip)).all() == ["203.0.113.9"]
-    finally:
-        with production.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    browser = production_app.test_client()
+    base = "https://portal.test"
+    # What nginx sends: the client's own header (forged) plus the address nginx saw.
+    hops = {"X-Forwarded-For": "10.6.6.6, 203.0.113.9", "X-Forwarded-Proto": "https"}
+    page = browser.get("/accounts/login", base_url=base, headers=hops)
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page.text)
+    assert token
+    response = browser.post(
+        "/accounts/login",
+        base_url=base,
+        headers={**hops, "Referer": f"{base}/accounts/login"},
+        data={
+            "identifier": "budi@contoh.id",
+            "password": DEFAULT_PASSWORD,
+            "csrf_token": token.group(1),
+        },
+    )
+    assert response.status_code == 303, response.text[:300]
+    with production_app.app_context():
+        assert db.session.scalars(select(UserSession.ip)).all() == ["203.0.113.9"]
