@@ -80,34 +80,22 @@ def seed_demo() -> None:
 )
 @click.option("--force", is_flag=True, help="Add to a database holding more than the demo data.")
 def seed_scale(products: int, seed: int, photos: bool, force: bool) -> None:
-    """A regency-sized dataset for the benchmark, in bulk (demo mode only; see portal/scale.py)."""
+    """A regency-sized dataset for the benchmark, in bulk (demo mode only; see portal/scale.py).
+
+    Ends with the ledger check (`flask jumpa-madu ledger-check`) and fails if it finds anything.
+    """
     from portal.scale import Sizes, refusal
     from portal.scale import seed_scale as make
 
     if (problem := refusal(force)) is not None:
         raise click.ClickException(problem)
-    sizes = Sizes.for_products(products)
-    click.echo(f"Seeding at scale: {sizes}")
-    report = make(sizes, seed=seed, photos=photos, progress=click.echo)
-    from portal.jumpa_madu.ledger import check
-
-    started = __import__("time").perf_counter()
-    problems = check()
-    checked = __import__("time").perf_counter() - started
-    click.echo(f"\n{'table':<28} {'rows':>10} {'seconds':>9}")
-    for table, (rows, seconds) in report.tables.items():
-        click.echo(f"{table:<28} {rows:>10,} {seconds:>9.1f}")
-    click.echo(f"{'(planning in Python)':<28} {'':>10} {report.planning_seconds:>9.1f}")
-    click.echo(f"{'(ledger check)':<28} {'':>10} {checked:>9.1f}")
-    click.echo(f"Total: {report.total_seconds + checked:.1f} s")
-    for problem in problems:
+    report = make(Sizes.for_products(products), seed=seed, photos=photos, progress=click.echo)
+    for line in report.summary():
+        click.echo(line)
+    for problem in report.ledger_problems:
         click.echo(problem, err=True)
-    if problems:
+    if report.ledger_problems:
         raise click.ClickException("The ledger check failed.")
-    click.echo("Ledger OK: every transaction sums to zero and every balance matches its entries.")
-    click.echo("Accounts to try (password as in `seed demo`; staff use the demo TOTP secret):")
-    for login, what in report.samples:
-        click.echo(f"  {login:<40} {what}")
 
 
 @accounts_cli.command("create-admin")
