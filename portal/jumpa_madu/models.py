@@ -278,6 +278,8 @@ class Pickup(AddressMixin, db.Model):
         Index("ix_jm_pickups_unit_status", "unit_id", "status", "scheduled_date"),
         Index("ix_jm_pickups_user", "user_id", "created_at"),
         Index("ix_jm_pickups_confirm_due", "status", "confirm_due_at"),
+        # The unit's "closed" tab, newest first: without it, a unit's whole history is sorted.
+        Index("ix_jm_pickups_unit_closed", "unit_id", "closed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
