@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := PORTAL_CONFIG=development $(BIN)/flask --app wsgi
 TRANSLATIONS := portal/translations
 
-.PHONY: run test test-fast lint loadtest translations extract-messages migrate clean help
+.PHONY: run test test-fast lint loadtest bench translations extract-messages migrate clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://127.0.0.1:5000"
@@ -13,6 +13,8 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make loadtest - 60 s of locust against gunicorn + PostgreSQL, a worker killed and PostgreSQL"
 	@echo "                restarted mid-run, then a check of every write (LOADTEST_ARGS=--no-faults ...)"
+	@echo "make bench  - key pages vs a Fortunes reference behind nginx (wrk; 10k and 100k products);"
+	@echo "              BENCH_DATABASE_URL=postgresql+psycopg://.../portal_bench for PostgreSQL, BENCH_ARGS=..."
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,17 +38,22 @@ run: $(VENV)/.installed translations
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed-test translations
-	$(BIN)/ruff check portal tests config.py wsgi.py loadtest
+	$(BIN)/ruff check portal tests config.py wsgi.py loadtest bench
 	$(BIN)/bandit -q -r portal config.py wsgi.py --severity-level high
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check portal tests config.py wsgi.py loadtest
+	$(BIN)/ruff check portal tests config.py wsgi.py loadtest bench
 
 # Needs PostgreSQL on 127.0.0.1:5432 (LOADTEST_DATABASE_URL; the database must be named portal_load*,
 # it is dropped and recreated) and pg_ctlcluster for the restart. See README "Reliability".
 loadtest: $(VENV)/.installed-test translations
 	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
+
+# Installs Debian's nginx-light and wrk when missing; SQLite unless BENCH_DATABASE_URL names a
+# PostgreSQL database portal_bench* (dropped and recreated). See README "Performance".
+bench: $(VENV)/.installed translations
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Refresh the message catalogue after changing user-facing text, then translate the new entries.
 extract-messages: $(VENV)/.installed
