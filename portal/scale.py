@@ -1923,7 +1923,9 @@ class _World:
             )
         if self.staff["petugas.sadoku"]:
             samples.append((login(self.staff["petugas.sadoku"][0]), "SADOKU officer"))
-        by_shop = Counter(p["shop_id"] for p in self.products)
+        # Only a shop the public can open (a suspended one answers 404, which would be measured).
+        verified = {s["id"] for s in self.shops if s["status"] == ShopStatus.VERIFIED}
+        by_shop = Counter(p["shop_id"] for p in self.products if p["shop_id"] in verified)
         if by_shop:
             shop_id, n = by_shop.most_common(1)[0]
             shop = next(s for s in self.shops if s["id"] == shop_id)

@@ -200,6 +200,21 @@ def test_pages_open_on_seeded_data(app: Flask, client: FlaskClient, seeded: str)
     assert "SDK-" in queue.get_data(as_text=True)
 
 
+def test_the_shop_it_names_for_the_benchmark_is_public(app: Flask, seeded: str) -> None:
+    """The bench measures the shop the seed names; a suspended one would measure a 404 page."""
+    shop_lines = [line for line in seeded.splitlines() if "/mall/shops/" in line]
+    assert len(shop_lines) == 1
+    slug = shop_lines[0].split("/mall/shops/")[1].split()[0]
+    with app.app_context():
+        shops = db.session.scalars(select(Shop)).all()
+        # Some seeded shops are hidden, so choosing among all of them could name a hidden one.
+        assert any(s.status != ShopStatus.VERIFIED for s in shops)
+        assert db.session.scalar(select(Shop.status).where(Shop.slug == slug)) == (
+            ShopStatus.VERIFIED
+        )
+    assert app.test_client().get(f"/mall/shops/{slug}").status_code == 200
+
+
 def test_refused_outside_demo_mode(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
     app.config["DEMO_MODE"] = False
     try:
