@@ -184,6 +184,7 @@ def _unauthorized() -> Response:
 
 def _register_template_helpers(app: Flask) -> None:
     from portal.core.audit import action_label
+    from portal.core.counts import count_label
     from portal.core.money import format_rupiah
     from portal.core.time import format_day, format_wib
     from portal.core.uploads import human_size
@@ -207,6 +208,7 @@ def _register_template_helpers(app: Flask) -> None:
         return attrs
 
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["count_label"] = count_label
     from portal.accounts.models import Role
 
     app.jinja_env.globals["Role"] = Role

@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, RoleGrant, User
 from portal.core.audit import record_audit
+from portal.core.counts import COUNT_CAP, capped_count
 from portal.core.errors import DomainError
 from portal.core.geo import Point, distance_km, gazetteer_point, nearest_neighbour_route
 from portal.core.identity import normalize_phone
@@ -964,7 +965,8 @@ def queue_page(
     unit: WasteUnit, tab: str, page: int, per_page: int = 25
 ) -> tuple[list[Pickup], int]:
     stmt = queue_query(unit, tab)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    # The closed tab holds the unit's whole history: counted up to a cap (portal.core.counts).
+    total = capped_count(stmt, max(COUNT_CAP, page * per_page))
     rows = db.session.scalars(
         stmt.options(
             selectinload(Pickup.user),
@@ -978,15 +980,27 @@ def queue_page(
     return list(rows), total or 0
 
 
+# The tab whose count only grows with the unit's history; the others are its open work.
+HISTORY_TAB = "closed"
+
+
 def queue_counts(unit: WasteUnit) -> dict[str, int]:
+    """Pickups per tab in two queries: open tabs exactly, the closed tab up to COUNT_CAP + 1."""
+    open_statuses = [s for tab, group in QUEUE_TABS.items() if tab != HISTORY_TAB for s in group]
     by_status = dict(
         db.session.execute(
             select(Pickup.status, func.count(Pickup.id))
-            .where(Pickup.unit_id == unit.id)
+            .where(Pickup.unit_id == unit.id, Pickup.status.in_(open_statuses))
             .group_by(Pickup.status)
         ).all()
     )
-    return {tab: sum(by_status.get(s, 0) for s in statuses) for tab, statuses in QUEUE_TABS.items()}
+    counts = {
+        tab: sum(by_status.get(s, 0) for s in statuses)
+        for tab, statuses in QUEUE_TABS.items()
+        if tab != HISTORY_TAB
+    }
+    counts[HISTORY_TAB] = capped_count(queue_query(unit, HISTORY_TAB), COUNT_CAP)
+    return counts
 
 
 def pickup_point(pickup: Pickup) -> Point | None:

@@ -21,6 +21,7 @@ from portal.accounts import sessions
 from portal.accounts.models import Role
 from portal.accounts.permissions import role_required
 from portal.core.actions import perform
+from portal.core.counts import count_label
 from portal.core.forms import BaseForm, render_form
 from portal.core.geo import format_km
 from portal.core.htmx import hx_redirect, render_page
@@ -95,6 +96,13 @@ def _helpers() -> dict[str, Any]:
 bp.add_app_template_filter(format_km, "sadoku_km")
 
 
+@bp.app_template_filter("sadoku_count")
+def _format_count(n: int, status: Status) -> str:
+    """A tab's count. Final statuses are counted up to a cap (services.status_counts), so above
+    it the queue only knows "more than"; open ones are exact."""
+    return count_label(n, services.COUNT_CAP if status.is_final else None)
+
+
 @bp.app_template_filter("sadoku_phone")
 def _format_phone(e164: str | None) -> str:
     return local_phone(e164)
@@ -131,6 +139,7 @@ def request_index():
         assign_form=assign_form,
         rows=rows,
         total=total,
+        total_capped=total > max(services.COUNT_CAP, page * PAGE_SIZE),
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         filter_args=filter_args,

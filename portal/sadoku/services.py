@@ -16,11 +16,12 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, User
 from portal.core.audit import record_audit
+from portal.core.counts import COUNT_CAP, capped_count
 from portal.core.errors import DomainError
 from portal.core.geo import Point, gazetteer_point, nearest_neighbour_route
 from portal.core.identity import kk_problem, nik_problem, normalize_phone
@@ -37,6 +38,7 @@ from portal.core.uploads import CheckedUpload, get_storage
 from portal.extensions import db
 from portal.sadoku.models import (
     CORRECTABLE_FIELDS,
+    FINAL_STATUSES,
     NEXT_STEPS,
     Actor,
     Attachment,
@@ -923,12 +925,32 @@ def queue_query(f: QueueFilter, today: dt.date | None = None) -> Select[tuple[Do
 
 
 def status_counts() -> dict[Status, int]:
+    """Requests per status for the queue's tabs, in at most two queries whatever the history.
+
+    Open statuses are the office's workload and are counted exactly (the status index bounds the
+    scan to open rows). Final statuses only grow, so each is counted up to COUNT_CAP + 1.
+    """
+    open_statuses = [s for s in Status if s.is_open]
     rows = db.session.execute(
         select(DocumentRequest.status, func.count(DocumentRequest.id))
-        .where(DocumentRequest.status != Status.DRAFT)
+        .where(DocumentRequest.status.in_(open_statuses))
         .group_by(DocumentRequest.status)
     ).all()
     counts: Counter[Status] = Counter({status: n for status, n in rows})
+    final = sorted(FINAL_STATUSES)
+    capped = union_all(
+        *(
+            select(literal(status.value).label("status"), func.count().label("n")).select_from(
+                select(DocumentRequest.id)
+                .where(DocumentRequest.status == status)
+                .limit(COUNT_CAP + 1)
+                .subquery()
+            )
+            for status in final
+        )
+    )
+    for status, n in db.session.execute(select(capped.subquery())).all():
+        counts[Status(status)] = n
     return {s: counts[s] for s in Status if s != Status.DRAFT}
 
 
@@ -1031,11 +1053,16 @@ def delete_response_template(template: ResponseTemplate) -> None:
 
 
 def queue_page(f: QueueFilter, page: int, per_page: int = 25) -> tuple[list[DocumentRequest], int]:
-    """One page of the queue and the total, with what the table shows loaded in fixed queries."""
+    """One page of the queue and the total, with what the table shows loaded in fixed queries.
+
+    The total is counted no further than COUNT_CAP (or the page asked for) + 1; above that the
+    page says "more than" and offers the next page while there is one.
+    """
     from sqlalchemy.orm import selectinload
 
     stmt = queue_query(f)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    # Capped: "All statuses" spans every request ever filed; the tabs' counts say how many are open.
+    total = capped_count(stmt, max(COUNT_CAP, page * per_page))
     rows = db.session.scalars(
         stmt.options(
             selectinload(DocumentRequest.document_type), selectinload(DocumentRequest.kecamatan)

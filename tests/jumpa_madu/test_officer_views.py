@@ -262,6 +262,37 @@ def test_queue_tabs_with_counts_and_rows(app: Flask, client: FlaskClient, office
     assert _codes(client.get(f"{QUEUE}?tab=nonsense").get_data(as_text=True)) == [new.code]
 
 
+def test_the_closed_tab_is_counted_up_to_a_cap(
+    app: Flask, client: FlaskClient, officer, monkeypatch: pytest.MonkeyPatch
+):
+    """A unit's history only grows, so its closed pickups are counted no further than a cap;
+    the open tabs stay exact."""
+    from portal.jumpa_madu import services
+
+    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    for _ in range(3):
+        _pickup(app, officer.unit_id, status="cancelled")
+        _pickup(app, officer.unit_id)
+    html = client.get(QUEUE).get_data(as_text=True)
+    assert re.search(r'New <span class="count">3</span>', html)
+    assert re.search(r'Closed <span class="count">2\+</span>', html)
+    # The list itself is capped no lower than one page: three closed pickups are a known total.
+    closed = client.get(f"{QUEUE}?tab=closed").get_data(as_text=True)
+    assert "3 pickups" in closed and len(_codes(closed)) == 3
+    with app.test_request_context():
+        unit = db.session.get(WasteUnit, officer.unit_id)
+        assert services.queue_counts(unit)["closed"] == 3  # cap + 1: "more than 2"
+        monkeypatch.setattr(services, "COUNT_CAP", 5)
+        assert services.queue_counts(unit)["closed"] == 3
+    for _ in range(24):
+        _pickup(app, officer.unit_id, status="cancelled")
+    closed = client.get(f"{QUEUE}?tab=closed").get_data(as_text=True)
+    assert "More than 25 pickups." in closed  # 27: the first page does not count them all
+    assert "Page 1</span>" in closed and "Page 1 of" not in closed
+    last = client.get(f"{QUEUE}?tab=closed&page=2").get_data(as_text=True)
+    assert len(_codes(last)) == 2 and "Page 2 of 2" in last
+
+
 def test_queue_tab_links_swap_only_the_results_with_htmx(app: Flask, client: FlaskClient, officer):
     scheduled = _pickup(app, officer.unit_id, status="scheduled")
     page = client.get(QUEUE).get_data(as_text=True)

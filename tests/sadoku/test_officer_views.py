@@ -239,6 +239,36 @@ def test_queue_uses_a_fixed_number_of_queries(app: Flask, client: FlaskClient, o
     assert "Page 2 of 2" in second_page
 
 
+def test_counts_of_closed_requests_stop_at_the_cap_and_open_ones_do_not(
+    app: Flask, client: FlaskClient, officer, monkeypatch: pytest.MonkeyPatch
+):
+    """History only grows, so the queue counts closed requests no further than a cap."""
+    from portal.sadoku import services
+
+    monkeypatch.setattr(services, "COUNT_CAP", 4)
+    _make_many(app, 6, status="delivered")
+    _make_many(app, 5, status="verified")
+    html = client.get(QUEUE).get_data(as_text=True)
+    assert re.search(r"Delivered <span class=\"count\">4\+</span>", html)
+    assert re.search(r"Verified <span class=\"count\">5</span>", html)
+    # The list's own total is capped no lower than one page of rows, so 11 are counted exactly.
+    assert "11 requests" in html
+
+    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    _make_many(app, 30, status="delivered")
+    html = client.get(QUEUE).get_data(as_text=True)
+    # 41 in "All statuses": more than a page's cap, so the page says so instead of a total.
+    assert "More than 25 requests" in html
+    assert "Page 1</span>" in html
+    assert "Page 1 of" not in html
+    page_two = client.get(f"{QUEUE}?page=2").get_data(as_text=True)
+    assert len(_codes(page_two)) == 16  # 41 requests, 25 on the first page
+    assert "Page 2 of 2" in page_two  # the last page knows the total again
+    with app.test_request_context():
+        assert services.status_counts()[Status.DELIVERED] == 3  # cap + 1: "more than 2"
+        assert services.status_counts()[Status.VERIFIED] == 5
+
+
 def test_pagination_keeps_the_filter(app: Flask, client: FlaskClient, officer):
     _make_many(app, 30, status="verified")
     html = client.get(f"{QUEUE}?status=verified").get_data(as_text=True)

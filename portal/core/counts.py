@@ -1,0 +1,32 @@
+"""Counts that stay cheap as history grows: exact up to a cap, "more than" above it.
+
+Officer queues show how many items each tab holds. Open work is bounded by the office's
+workload and is counted exactly; finished work only grows (a regency files hundreds of
+thousands of requests over the years), and counting all of it on every queue view made the
+page slower with each year of history. Above the cap the page says "more than".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import format_number
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+
+from portal.extensions import db
+
+COUNT_CAP = 1000
+
+
+def capped_count(stmt: Select[Any], cap: int = COUNT_CAP) -> int:
+    """Rows of `stmt`, counted no further than cap + 1: a result above `cap` means "more than"."""
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(limited)) or 0
+
+
+def count_label(n: int, cap: int | None) -> str:
+    """A count as a tab shows it: "1.000+" when it was capped and reached the cap."""
+    if cap is not None and n > cap:
+        return _("%(num)s+", num=format_number(cap))
+    return format_number(n)
