@@ -5,8 +5,12 @@ spaces) kept in `Product.search_text`, and both match every query word as a word
 "kopi gayo" finds "Kopi Gayo Arabika" and "keri" finds "Keripik Pisang" and "Kéripik".
 
 - SQLite: an FTS5 table `mall_product_fts` (rowid = product id), written by `index_product`.
-- PostgreSQL: a GIN index on `to_tsvector('simple', search_text)`; the 'simple' configuration
-  does not stem, which suits Indonesian (Snowball has no Indonesian stemmer in PostgreSQL 15).
+- PostgreSQL: a stored generated column `search_vector` = `to_tsvector('simple', search_text)`
+  with a GIN index; the 'simple' configuration does not stem, which suits Indonesian (Snowball
+  has no Indonesian stemmer in PostgreSQL 15). Stored, not an expression index: prefix matches
+  are rechecked row by row and ranked, and recomputing the vector for each candidate made a
+  search at 100,000 products spend 108 ms in PostgreSQL; reading the stored one, 29 ms.
+  The column is not in the model (SQLite has no such type); queries name it with SEARCH_VECTOR.
 Both are created by the migration and, for test databases, by `create_all` (DDL events below).
 """
 
@@ -37,6 +41,9 @@ FTS_TABLE = "mall_product_fts"
 # The table name is a constant, never user input; S608 cannot know that.
 _FTS_DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id")  # noqa: S608
 _FTS_INSERT = text(f"INSERT INTO {FTS_TABLE} (rowid, body) VALUES (:id, :body)")  # noqa: S608
+SEARCH_VECTOR = literal_column("mall_products.search_vector")
+# The GIN index on the stored vector, and the expression index it replaced (revision 7d1e4b9c2a60).
+SEARCH_INDEXES = ("ix_mall_products_search_vector", "ix_mall_products_search")
 MAX_TERMS = 8
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -67,7 +74,9 @@ def alembic_include_object(obj: Any, name: str | None, type_: str, *_args: Any) 
     """Alembic's filter: the search structures are made by hand in the migration, not models."""
     if type_ == "table" and is_shadow_table(name):
         return False
-    return not (type_ == "index" and name == "ix_mall_products_search")
+    if type_ == "column" and name == "search_vector":
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 def index_product(product: Product) -> None:
@@ -93,7 +102,7 @@ def matches(query_terms: list[str]) -> Subquery:
         tsquery = func.to_tsquery(
             literal_column("'simple'"), " & ".join(f"{t}:*" for t in query_terms)
         )
-        vector = func.to_tsvector(literal_column("'simple'"), Product.search_text)
+        vector = SEARCH_VECTOR
         return (
             select(
                 Product.id.label("product_id"),
@@ -127,8 +136,10 @@ def create_statements(dialect: str) -> list[str]:
         ]
     if dialect == "postgresql":
         return [
-            "CREATE INDEX IF NOT EXISTS ix_mall_products_search ON mall_products "
-            "USING gin (to_tsvector('simple', search_text))"
+            "ALTER TABLE mall_products ADD COLUMN IF NOT EXISTS search_vector tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED",
+            "CREATE INDEX IF NOT EXISTS ix_mall_products_search_vector ON mall_products "
+            "USING gin (search_vector)",
         ]
     return []
 
@@ -137,7 +148,9 @@ def drop_statements(dialect: str) -> list[str]:
     if dialect == "sqlite":
         return [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
     if dialect == "postgresql":
-        return ["DROP INDEX IF EXISTS ix_mall_products_search"]
+        return [f"DROP INDEX IF EXISTS {name}" for name in SEARCH_INDEXES] + [
+            "ALTER TABLE mall_products DROP COLUMN IF EXISTS search_vector"
+        ]
     return []
 
 
