@@ -232,3 +232,22 @@ def test_wib_filter_in_english(app):
         shown = app.jinja_env.filters["wib"](dt.datetime(2026, 8, 17, 3, 0, tzinfo=dt.UTC))
     assert "Aug" in shown
     assert "10.00 WIB" in shown
+
+
+def test_templates_follow_force_locale_within_one_request(app):
+    """Templates look translations up once per locale (portal._translations): a mail rendered in
+    the recipient's language inside a page's request must not keep the page's language, nor the
+    page the mail's."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    source = "{{ _('Log in') }}|{{ ngettext('%(num)d request', '%(num)d requests', 2) }}"
+    with app.test_request_context(headers={"Cookie": "lang=id"}):
+        page = render_template_string(source)
+        with force_locale("en"):
+            mail = render_template_string(source)
+        again = render_template_string(source)
+    assert mail == "Log in|2 requests"
+    assert page == again
+    assert page.split("|")[0] != "Log in"
+    assert "permohonan" in page.split("|")[1]

@@ -202,3 +202,39 @@ def test_status_counts(ctx):
     assert sum(counts.values()) == 4
     total = db.session.scalars(select(DocumentRequest)).all()
     assert len(total) == 6
+
+
+# Every pattern the templates and views pass to format_wib / format_day (grep `wib(` / `day(`).
+TIME_PATTERNS = ("d MMM yyyy, HH.mm", "HH.mm")
+DAY_PATTERNS = ("d MMMM yyyy", "d MMM yyyy", "EEEE, d MMMM yyyy", "EEE, d MMM yyyy", "MMMM yyyy")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_fast_formats_say_exactly_what_babel_says(app, lang):
+    """The compiled formats must match Babel's, in both languages, across months, weekdays and the
+    hours where the WIB day differs from the UTC day."""
+    from babel.dates import format_date as babel_date
+    from babel.dates import format_datetime as babel_datetime
+
+    from portal.core.time import WIB, format_day, format_wib
+
+    start = dt.datetime(2026, 1, 1, 16, 59, tzinfo=dt.UTC)
+    moments = [start + dt.timedelta(days=13 * i, hours=7 * i, minutes=11 * i) for i in range(40)]
+    with app.test_request_context(headers={"Cookie": f"lang={lang}"}):
+        for moment in moments:
+            for fmt in TIME_PATTERNS:
+                expected = babel_datetime(moment, fmt, tzinfo=WIB, locale=lang) + " WIB"
+                assert format_wib(moment, fmt) == expected
+                assert format_wib(moment.replace(tzinfo=None), fmt) == expected  # SQLite: naive
+            for fmt in DAY_PATTERNS:
+                assert format_day(moment.date(), fmt) == babel_date(moment.date(), fmt, locale=lang)
+        assert format_wib(start) == "1 Jan 2026, 23.59 WIB"  # 16.59 UTC
+        assert format_wib(None) == ""
+        assert format_day(None) == ""
+
+
+def test_a_pattern_with_other_fields_still_formats_through_babel(app):
+    from portal.core.time import format_day
+
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert format_day(dt.date(2026, 11, 23), "QQQ yyyy") == "Q4 2026"
