@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.jumpa_madu import ledger
 from portal.jumpa_madu import services as jm
 from portal.jumpa_madu.models import PayoutMethod, Pickup, PickupStatus, Withdrawal
+from portal.jumpa_madu.views import STATEMENT_PER_PAGE
 from tests.conftest import post
 from tests.factories import (
     FAR_ADDRESS,
@@ -542,10 +543,11 @@ def test_statement_running_balance_after_credit_and_withdrawal(client, app, resi
 def test_statement_pages_swap_with_htmx(client, app, resident):
     with app.test_request_context():
         user, unit = _user(app, resident.id), make_unit()
-        for _ in range(51):
+        for _ in range(STATEMENT_PER_PAGE + 1):
             fund_wallet(user, 1000, unit, commit=False)
         db.session.commit()
     page = text(client.get("/jumpa-madu/wallet"))
+    assert page.count('data-label="Balance"') == STATEMENT_PER_PAGE
     assert 'href="/jumpa-madu/wallet?page=2"' in page and 'hx-target="#statement"' in page
     response = client.get(
         "/jumpa-madu/wallet?page=2", headers={"HX-Request": "true", "HX-Target": "statement"}
