@@ -232,6 +232,27 @@ def test_views_and_clicks_are_counted_per_day(ctx):
     assert mall.stats_30_days(product.shop) == {product.id: (3, 1)}
 
 
+def test_only_the_count_skips_the_wait_for_the_disk(ctx):
+    """PostgreSQL: a view count commits without waiting for the WAL flush, and the next
+    transaction on the same connection (a payment, say) waits again. SQLite has no such mode."""
+    from sqlalchemy import text
+
+    product = make_product()
+    db.session.commit()
+    if db.engine.dialect.name != "postgresql":
+        mall.record_view(product)
+        db.session.commit()
+        assert mall.stats_30_days(product.shop) == {product.id: (1, 0)}
+        return
+    connection = db.session.connection()
+    assert connection.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    mall.record_view(product)
+    assert connection.execute(text("SHOW synchronous_commit")).scalar() == "off"
+    db.session.commit()
+    assert db.session.connection().execute(text("SHOW synchronous_commit")).scalar() == "on"
+    assert mall.stats_30_days(product.shop) == {product.id: (1, 0)}
+
+
 def test_the_whatsapp_link_names_the_product_and_its_page(ctx):
     product = make_product(name="Keripik Pisang")
     link = mall.whatsapp_link(product, "https://portal.example/mall/products/1")
