@@ -17,6 +17,7 @@ from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User, UserSession
 from portal.core.logs import log_after_commit, log_event
@@ -102,11 +103,17 @@ def load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not token or not user_id.isdigit():
         return None
-    found = db.session.execute(
-        select(UserSession, User)
-        .join(User, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
-    ).first()
+    found = (
+        db.session.execute(
+            select(UserSession, User)
+            .join(User, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            # The roles in the same round trip (the relationship's own loader would add one).
+            .options(joinedload(User.grants))
+        )
+        .unique()
+        .first()
+    )
     if found is None:
         session.pop(SESSION_KEY, None)
         return None

@@ -155,11 +155,11 @@ def _end_read_only_transaction() -> None:
 
 def gazetteer_point(desa_code: str | None, kecamatan_code: str | None) -> Point | None:
     """The desa centroid, else the kecamatan centroid, else None."""
-    from portal.wilayah.models import Desa, Kecamatan
+    from portal.wilayah.services import find_desa, find_kecamatan
 
-    if desa_code and (desa := db.session.get(Desa, desa_code)) is not None:
+    if desa_code and (desa := find_desa(desa_code)) is not None:
         return Point(desa.lat, desa.lon, "desa")
-    if kecamatan_code and (kec := db.session.get(Kecamatan, kecamatan_code)) is not None:
+    if kecamatan_code and (kec := find_kecamatan(kecamatan_code)) is not None:
         return Point(kec.lat, kec.lon, "kecamatan")
     return None
 

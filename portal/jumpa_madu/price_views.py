@@ -20,12 +20,17 @@ from portal.core.geo import Point, format_km
 from portal.core.htmx import render_page
 from portal.core.identity import local_phone
 from portal.core.time import wib_date
-from portal.extensions import db
 from portal.jumpa_madu import services
 from portal.jumpa_madu.models import GRAMS_PER_UNIT, Price, WasteCategory, WasteUnit
 from portal.wilayah.forms import LAT_RANGE, LON_RANGE
-from portal.wilayah.models import Desa, Kecamatan
-from portal.wilayah.services import all_kecamatan, desa_grouped, desa_of
+from portal.wilayah.services import (
+    DesaEntry,
+    KecamatanEntry,
+    all_kecamatan,
+    desa_grouped,
+    desa_of,
+    find_desa,
+)
 
 NEAREST_SHOWN = 3  # units listed for drop-off when none collects at the chosen place
 
@@ -59,8 +64,8 @@ class PriceFinderForm(BaseForm):
 class Place:
     """What was chosen, as far as it is real: unknown codes from an edited URL are ignored."""
 
-    kecamatan: Kecamatan | None = None
-    desa: Desa | None = None
+    kecamatan: KecamatanEntry | None = None
+    desa: DesaEntry | None = None
     pin: tuple[float, float] | None = None
     point: Point | None = None
 
@@ -87,12 +92,12 @@ class UnitCard:
     rows: list[PriceRow] = field(default_factory=list)
 
 
-def _place(form: PriceFinderForm, kecamatan_list: list[Kecamatan]) -> Place:
+def _place(form: PriceFinderForm, kecamatan_list: list[KecamatanEntry]) -> Place:
     place = Place()
     kec_code = form.kecamatan.data or ""
     place.kecamatan = next((k for k in kecamatan_list if k.code == kec_code), None)
     if form.desa.data:
-        desa = db.session.get(Desa, form.desa.data[:13])
+        desa = find_desa(form.desa.data[:13])
         if desa is not None and (place.kecamatan is None or desa.kecamatan_code == kec_code):
             place.desa = desa
             place.kecamatan = place.kecamatan or next(

@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from portal.core.forms import BaseForm
 from portal.mall.models import REPORT_REASON_LABELS, MallCategory, ReportReason
 from portal.mall.services import CatalogueQuery
-from portal.wilayah.models import Kecamatan
+from portal.wilayah.services import KecamatanEntry
 
 SORT_LABELS = {
     "relevance": _l("Best match"),
@@ -74,7 +74,9 @@ class CatalogueForm(BaseForm):
         validate_choice=False,
     )
 
-    def set_choices(self, categories: list[MallCategory], kecamatan: list[Kecamatan]) -> None:
+    def set_choices(
+        self, categories: list[MallCategory], kecamatan: list[KecamatanEntry]
+    ) -> None:
         self.category.choices = [SelectChoice("", _l("All categories"))] + [
             SelectChoice(c.slug, c.name) for c in categories
         ]

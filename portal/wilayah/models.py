@@ -46,14 +46,18 @@ class Desa(db.Model):
 
     @property
     def label(self) -> str:
-        """How the village is listed: kelurahan are marked, since a desa may share the name."""
-        if self.type != "kelurahan":
-            return self.name
-        kind = _("kelurahan")  # outside the f-string, where pybabel can extract it
-        return f"{self.name} ({kind})"
+        return desa_label(self.name, self.type)
 
     def __repr__(self) -> str:
         return f"<Desa {self.code} {self.name}>"
+
+
+def desa_label(name: str, kind: str) -> str:
+    """How a village is listed: kelurahan are marked, since a desa may share the name."""
+    if kind != "kelurahan":
+        return name
+    marker = _("kelurahan")  # outside the f-string, where pybabel can extract it
+    return f"{name} ({marker})"
 
 
 ADDRESS_COLUMNS = (
