@@ -17,7 +17,7 @@ from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from portal.accounts.models import User, UserSession
 from portal.core.logs import log_after_commit, log_event
@@ -108,8 +108,9 @@ def load_user(user_id: str) -> User | None:
             select(UserSession, User)
             .join(User, UserSession.user_id == User.id)
             .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
-            # The roles in the same round trip (the relationship's own loader would add one).
-            .options(joinedload(User.grants))
+            # The roles in the same round trip (the relationship's own loader would add one);
+            # the NIK and TOTP secret stay encrypted until a page reads them.
+            .options(joinedload(User.grants), defer(User.nik), defer(User.totp_secret))
         )
         .unique()
         .first()

@@ -17,6 +17,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, literal, or_, select, union_all
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, User
@@ -487,6 +488,11 @@ def active_document_type(slug: str) -> DocumentType | None:
     )
 
 
+# Lists never show the subject's NIK or KK: leave them encrypted in the database rather than
+# decrypting two AES-GCM values per row (read on access, should a page ever need one).
+WITHOUT_SECRETS = (defer(DocumentRequest.subject_nik), defer(DocumentRequest.subject_kk))
+
+
 def user_drafts(user: User, limit: int = 20) -> list[DocumentRequest]:
     """The user's unsent drafts, newest first (bounded: a list page, not an archive)."""
     from sqlalchemy.orm import selectinload
@@ -494,7 +500,7 @@ def user_drafts(user: User, limit: int = 20) -> list[DocumentRequest]:
     return list(
         db.session.scalars(
             select(DocumentRequest)
-            .options(selectinload(DocumentRequest.document_type))
+            .options(selectinload(DocumentRequest.document_type), *WITHOUT_SECRETS)
             .where(DocumentRequest.user_id == user.id, DocumentRequest.status == Status.DRAFT)
             .order_by(DocumentRequest.created_at.desc(), DocumentRequest.id.desc())
             .limit(limit)
@@ -511,7 +517,7 @@ def user_requests(
     rows = list(
         db.session.scalars(
             select(DocumentRequest)
-            .options(selectinload(DocumentRequest.document_type))
+            .options(selectinload(DocumentRequest.document_type), *WITHOUT_SECRETS)
             .where(DocumentRequest.user_id == user.id, DocumentRequest.status != Status.DRAFT)
             .order_by(DocumentRequest.submitted_at.desc(), DocumentRequest.id.desc())
             .offset((max(page, 1) - 1) * per_page)
@@ -1065,7 +1071,9 @@ def queue_page(f: QueueFilter, page: int, per_page: int = 25) -> tuple[list[Docu
     total = capped_count(stmt, max(COUNT_CAP, page * per_page))
     rows = db.session.scalars(
         stmt.options(
-            selectinload(DocumentRequest.document_type), selectinload(DocumentRequest.kecamatan)
+            selectinload(DocumentRequest.document_type),
+            selectinload(DocumentRequest.kecamatan),
+            *WITHOUT_SECRETS,
         )
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
