@@ -70,6 +70,9 @@ def create_app(config_class: type[Config] | str | None = None) -> Flask:
         locale_selector=_select_locale,
         default_translation_directories=os.path.join(app.root_path, "translations"),
     )
+    from portal.core import i18n
+
+    i18n.install(app, babel)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.session_new"
     login_manager.login_message = None
@@ -209,14 +212,6 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.globals["count_label"] = count_label
-    # Replaces Flask-Babel's template callables (same translations, looked up once per locale).
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
     from portal.accounts.models import Role
 
     app.jinja_env.globals["Role"] = Role
@@ -241,29 +236,6 @@ def _register_template_helpers(app: Flask) -> None:
             "current_lang": str(get_locale() or "id"),
             "unread_count": unread,
         }
-
-
-def _translations() -> Any:
-    """Flask-Babel's translations for this request, remembered while the locale stays the same.
-
-    A page translates 50-200 strings; get_translations() resolves the domain, the context and
-    its cache key on every call (about 7 us each), which made translation a visible share of a
-    list page's time. force_locale (mail in the recipient's language) swaps the locale object,
-    so the identity check picks the other catalogue.
-    """
-    from flask_babel import get_locale, get_translations
-
-    # Flask-Babel keeps the request's (or force_locale's) Locale on g._flask_babel; reading it
-    # directly skips three proxy lookups per call. get_locale() when it is not chosen yet.
-    here = g._get_current_object().__dict__  # type: ignore[attr-defined]
-    locale = getattr(here.get("_flask_babel"), "babel_locale", None) or get_locale()
-    cached = here.get("_portal_translations")
-    if cached is not None and cached[0] is locale:
-        return cached[1]
-    translations = get_translations()
-    if locale is not None:
-        here["_portal_translations"] = (locale, translations)
-    return translations
 
 
 def discard_session() -> None:

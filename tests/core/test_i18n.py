@@ -235,19 +235,27 @@ def test_wib_filter_in_english(app):
 
 
 def test_templates_follow_force_locale_within_one_request(app):
-    """Templates look translations up once per locale (portal._translations): a mail rendered in
-    the recipient's language inside a page's request must not keep the page's language, nor the
-    page the mail's."""
+    """Translations are looked up once per request and locale (portal.core.i18n): a mail rendered
+    in the recipient's language inside a page's request must not keep the page's language, nor
+    the page the mail's; templates, gettext and lazy labels alike."""
     from flask import render_template_string
-    from flask_babel import force_locale
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    from portal.sadoku.models import Status
 
     source = "{{ _('Log in') }}|{{ ngettext('%(num)d request', '%(num)d requests', 2) }}"
+    label = lazy_gettext("Log in")
+
+    def everything() -> tuple[str, str, str, str]:
+        return render_template_string(source), gettext("Log in"), str(label), Status.DELIVERED.label
+
     with app.test_request_context(headers={"Cookie": "lang=id"}):
-        page = render_template_string(source)
+        page = everything()
         with force_locale("en"):
-            mail = render_template_string(source)
-        again = render_template_string(source)
-    assert mail == "Log in|2 requests"
+            mail = everything()
+        again = everything()
+    assert mail == ("Log in|2 requests", "Log in", "Log in", "Delivered")
     assert page == again
-    assert page.split("|")[0] != "Log in"
-    assert "permohonan" in page.split("|")[1]
+    assert page[0].split("|")[0] == page[1] == page[2] != "Log in"
+    assert "permohonan" in page[0].split("|")[1]
+    assert page[3] != "Delivered"
