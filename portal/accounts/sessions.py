@@ -109,8 +109,9 @@ def load_user(user_id: str) -> User | None:
             .join(User, UserSession.user_id == User.id)
             .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
             # The roles in the same round trip (the relationship's own loader would add one);
-            # the NIK and TOTP secret stay encrypted until a page reads them.
-            .options(joinedload(User.grants), defer(User.nik), defer(User.totp_secret))
+            # the NIK stays encrypted until a page reads it. (Not the TOTP secret: the MFA gate
+            # reads it on every staff request, and deferring it would cost a query each time.)
+            .options(joinedload(User.grants), defer(User.nik))
         )
         .unique()
         .first()

@@ -24,7 +24,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, RoleGrant, User
@@ -969,10 +969,11 @@ def queue_page(
     total = capped_count(stmt, max(COUNT_CAP, page * per_page))
     rows = db.session.scalars(
         stmt.options(
-            selectinload(Pickup.user),
+            # The queue shows names and phones, never a NIK or a TOTP secret: left encrypted.
+            selectinload(Pickup.user).options(defer(User.nik), defer(User.totp_secret)),
             selectinload(Pickup.estimates).selectinload(PickupEstimate.category),
             selectinload(Pickup.desa),
-            selectinload(Pickup.collector),
+            selectinload(Pickup.collector).options(defer(User.nik), defer(User.totp_secret)),
         )
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
