@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := PORTAL_CONFIG=development $(BIN)/flask --app wsgi
 TRANSLATIONS := portal/translations
 
-.PHONY: run test test-fast lint loadtest bench translations extract-messages migrate clean help
+.PHONY: run test test-fast lint loadtest bench audit translations extract-messages migrate clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, serve on http://127.0.0.1:5000"
@@ -15,6 +15,8 @@ help:
 	@echo "                restarted mid-run, then a check of every write (LOADTEST_ARGS=--no-faults ...)"
 	@echo "make bench  - key pages vs a Fortunes reference behind nginx (wrk; 10k and 100k products);"
 	@echo "              BENCH_DATABASE_URL=postgresql+psycopg://.../portal_bench for PostgreSQL, BENCH_ARGS=..."
+	@echo "make audit  - Lighthouse 12 (Debian's Chromium) on 7 public pages, mobile and 3G, behind nginx;"
+	@echo "              scores to bench/results/<date>-audit.json (AUDIT_ARGS=--runs 1 --pages home ...)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +56,11 @@ loadtest: $(VENV)/.installed-test translations
 # PostgreSQL database portal_bench* (dropped and recreated). See README "Performance".
 bench: $(VENV)/.installed translations
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Installs Lighthouse (npm, into bench/.lighthouse/), and Debian's chromium, nginx-light and wrk when
+# missing; SQLite with the demo data. See README "Lighthouse".
+audit: $(VENV)/.installed translations
+	$(BIN)/python bench/audit.py $(AUDIT_ARGS)
 
 # Refresh the message catalogue after changing user-facing text, then translate the new entries.
 extract-messages: $(VENV)/.installed
