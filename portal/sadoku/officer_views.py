@@ -97,10 +97,9 @@ bp.add_app_template_filter(format_km, "sadoku_km")
 
 
 @bp.app_template_filter("sadoku_count")
-def _format_count(n: int, status: Status) -> str:
-    """A tab's count. Final statuses are counted up to a cap (services.status_counts), so above
-    it the queue only knows "more than"; open ones are exact."""
-    return count_label(n, services.COUNT_CAP if status.is_final else None)
+def _format_count(n: int) -> str:
+    """A tab's count: counted up to a cap (services.status_counts), so above it "1.000+"."""
+    return count_label(n, services.COUNT_CAP)
 
 
 @bp.app_template_filter("sadoku_phone")

@@ -150,6 +150,16 @@ def test_the_overdue_filter_lists_exactly_the_overdue_open_requests(ctx):
     assert overdue_count(tomorrow) == 3
 
 
+def test_the_overdue_count_stops_at_the_cap(ctx, monkeypatch):
+    today = today_wib()
+    for days in (1, 2, 3):
+        _with_due("submitted", today - dt.timedelta(days=days))
+    monkeypatch.setattr(services, "COUNT_CAP", 1)
+    assert services.overdue_count() == 2  # cap + 1: "more than 1"
+    monkeypatch.setattr(services, "COUNT_CAP", 5)
+    assert services.overdue_count() == 3
+
+
 def test_queue_filters_and_oldest_first(ctx):
     kk_type = make_document_type(attachment_names=["Surat nikah"], name="Kartu Keluarga")
     siti = make_user(full_name="Siti Aminah")

@@ -239,10 +239,10 @@ def test_queue_uses_a_fixed_number_of_queries(app: Flask, client: FlaskClient, o
     assert "Page 2 of 2" in second_page
 
 
-def test_counts_of_closed_requests_stop_at_the_cap_and_open_ones_do_not(
+def test_status_counts_stop_at_the_cap(
     app: Flask, client: FlaskClient, officer, monkeypatch: pytest.MonkeyPatch
 ):
-    """History only grows, so the queue counts closed requests no further than a cap."""
+    """History only grows, so the queue counts each status no further than a cap."""
     from portal.sadoku import services
 
     monkeypatch.setattr(services, "COUNT_CAP", 4)
@@ -250,7 +250,8 @@ def test_counts_of_closed_requests_stop_at_the_cap_and_open_ones_do_not(
     _make_many(app, 5, status="verified")
     html = client.get(QUEUE).get_data(as_text=True)
     assert re.search(r"Delivered <span class=\"count\">4\+</span>", html)
-    assert re.search(r"Verified <span class=\"count\">5</span>", html)
+    assert re.search(r"Verified <span class=\"count\">4\+</span>", html)
+    assert re.search(r"Submitted <span class=\"count\">0</span>", html)
     # The list's own total is capped no lower than one page of rows, so 11 are counted exactly.
     assert "11 requests" in html
 
@@ -266,6 +267,9 @@ def test_counts_of_closed_requests_stop_at_the_cap_and_open_ones_do_not(
     assert "Page 2 of 2" in page_two  # the last page knows the total again
     with app.test_request_context():
         assert services.status_counts()[Status.DELIVERED] == 3  # cap + 1: "more than 2"
+        assert services.status_counts()[Status.VERIFIED] == 3
+        monkeypatch.setattr(services, "COUNT_CAP", 1000)
+        assert services.status_counts()[Status.DELIVERED] == 36
         assert services.status_counts()[Status.VERIFIED] == 5
 
 
