@@ -99,9 +99,7 @@ def matches(query_terms: list[str]) -> Subquery:
     two databases differ; everything else in the catalogue is shared SQL.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        tsquery = func.to_tsquery(
-            literal_column("'simple'"), " & ".join(f"{t}:*" for t in query_terms)
-        )
+        tsquery = _tsquery(query_terms)
         vector = SEARCH_VECTOR
         return (
             select(
@@ -119,9 +117,33 @@ def matches(query_terms: list[str]) -> Subquery:
             (-func.bm25(literal_column(FTS_TABLE))).label("score"),
         )
         .select_from(fts)
-        .where(literal_column(FTS_TABLE).op("MATCH")(" ".join(f'"{t}"*' for t in query_terms)))
+        .where(literal_column(FTS_TABLE).op("MATCH")(_fts_query(query_terms)))
         .subquery("matches")
     )
+
+
+def match_condition(query_terms: list[str]) -> Any:
+    """A WHERE condition on `Product`: it matches every term as a word prefix (no score).
+
+    For orderings other than relevance. Joined like `matches`, SQLite walked the products in
+    price or date order and asked FTS5 about each row (20 ms for a common word at 10,000
+    products); as `id IN (...)` it evaluates the search once (2 ms). PostgreSQL plans the plain
+    condition on the stored vector itself, by its GIN index or by the ordering's index.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return SEARCH_VECTOR.op("@@")(_tsquery(query_terms))
+    fts = table(FTS_TABLE, column("rowid"))
+    return Product.id.in_(
+        select(fts.c.rowid).where(literal_column(FTS_TABLE).op("MATCH")(_fts_query(query_terms)))
+    )
+
+
+def _tsquery(query_terms: list[str]) -> Any:
+    return func.to_tsquery(literal_column("'simple'"), " & ".join(f"{t}:*" for t in query_terms))
+
+
+def _fts_query(query_terms: list[str]) -> str:
+    return " ".join(f'"{t}"*' for t in query_terms)
 
 
 # --- schema -------------------------------------------------------------------------------------

@@ -584,10 +584,12 @@ def catalogue(
         sort = "newest"
     stmt = _public_filter(select(Product).join(Shop, Shop.id == Product.shop_id))
     score = None
-    if words:
+    if words and sort == "relevance":
         matches = search.matches(words)
         stmt = stmt.join(matches, matches.c.product_id == Product.id)
         score = matches.c.score
+    elif words:
+        stmt = stmt.where(search.match_condition(words))
     if query.category:
         stmt = stmt.join(MallCategory, MallCategory.id == Product.category_id).where(
             MallCategory.slug == query.category

@@ -44,6 +44,24 @@ def test_words_match_as_prefixes_without_accents(goods):
     assert _names(mall.catalogue(mall.CatalogueQuery(q="durian"))) == []
 
 
+def test_words_filter_the_same_products_in_every_ordering(goods):
+    """Relevance joins the scored matches; the other orderings filter by a plain condition
+    (search.match_condition). Both must find exactly the same products."""
+    for words, expected in (("kopi", {"Kopi Gayo Arabika"}), ("bu sari", 3), ("durian", set())):
+        found = {
+            sort: set(_names(mall.catalogue(mall.CatalogueQuery(q=words, sort=sort))))
+            for sort in ("relevance", "newest", "price_asc", "price_desc")
+        }
+        assert found["relevance"] == found["newest"] == found["price_asc"] == found["price_desc"]
+        if isinstance(expected, int):
+            assert len(found["newest"]) == expected
+        else:
+            assert found["newest"] == expected
+    assert _names(mall.catalogue(mall.CatalogueQuery(q="dapur", sort="price_asc"))) == [
+        "Rempeyek Kacang", "Kéripik Pisang Manis", "Kopi Gayo Arabika",
+    ]  # fmt: skip
+
+
 def test_filters_combine(goods):
     q = mall.CatalogueQuery
     assert _names(mall.catalogue(q(verified_only=True, q="ulos"))) == []
