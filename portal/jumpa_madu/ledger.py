@@ -345,48 +345,59 @@ def statement(
 ) -> tuple[list[StatementLine], int]:
     """Every movement of an account, newest first, each with the balance right after it.
 
-    The running balance is a window sum over the account's entries in posting order, so it is
-    computed by the database for the page shown, whatever its depth.
+    The balance after the newest entry is the account's cached balance; going back, each entry's
+    is the one after it minus its amount. So a page needs its own rows and the sum of the newer
+    entries it skips: the cost follows the page's depth, not the account's history (a window
+    sum over every entry made the wallet slower with each year of pickups). One statement reads
+    the rows, the balance and that sum together, so a posting committed meanwhile cannot make
+    them disagree.
     """
-    running = (
-        func.sum(LedgerEntry.amount)
-        .over(partition_by=LedgerEntry.account_id, order_by=LedgerEntry.id)
-        .label("running")
+    skip = (max(page, 1) - 1) * per_page
+    balance = (
+        select(LedgerAccount.balance).where(LedgerAccount.id == account_id).scalar_subquery()
     )
-    inner = (
-        select(
-            LedgerEntry.id,
-            LedgerEntry.created_at,
-            LedgerEntry.amount,
-            LedgerEntry.transaction_id,
-            running,
-        )
+    newest = (
+        select(LedgerEntry.amount)
         .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(skip)
         .subquery()
     )
+    skipped = select(func.coalesce(func.sum(newest.c.amount), 0)).scalar_subquery()
     total = db.session.scalar(
         select(func.count(LedgerEntry.id)).where(LedgerEntry.account_id == account_id)
     )
     rows = db.session.execute(
-        select(inner, LedgerTransaction)
-        .join(LedgerTransaction, LedgerTransaction.id == inner.c.transaction_id)
-        .order_by(inner.c.id.desc())
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    ).all()
-    lines = [
-        StatementLine(
-            id=row.id,
-            created_at=row.created_at,
-            kind=row.LedgerTransaction.kind,
-            description=row.LedgerTransaction.description,
-            amount=row.amount,
-            balance=int(row.running),
-            pickup_id=row.LedgerTransaction.pickup_id,
-            withdrawal_id=row.LedgerTransaction.withdrawal_id,
+        select(
+            LedgerEntry.id,
+            LedgerEntry.created_at,
+            LedgerEntry.amount,
+            LedgerTransaction,
+            balance.label("balance"),
+            skipped.label("skipped"),
         )
-        for row in rows
-    ]
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(per_page)
+        .offset(skip)
+    ).all()
+    lines = []
+    after = int(rows[0].balance) - int(rows[0].skipped) if rows else 0
+    for row in rows:
+        lines.append(
+            StatementLine(
+                id=row.id,
+                created_at=row.created_at,
+                kind=row.LedgerTransaction.kind,
+                description=row.LedgerTransaction.description,
+                amount=row.amount,
+                balance=after,
+                pickup_id=row.LedgerTransaction.pickup_id,
+                withdrawal_id=row.LedgerTransaction.withdrawal_id,
+            )
+        )
+        after -= row.amount
     return lines, total or 0
 
 

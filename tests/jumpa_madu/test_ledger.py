@@ -178,3 +178,33 @@ def test_statement_shows_each_movement_with_the_balance_after_it(ctx):
     ]
     page2, _ = ledger.statement(wallet.id, page=2, per_page=2)
     assert [(line.amount, line.balance) for line in page2] == [(5000, 5000)]
+
+
+def test_every_page_of_a_statement_agrees_with_a_running_sum(ctx):
+    """Pages start from the cached balance minus the newer entries they skip: whatever the page
+    size and depth, each balance must equal the running sum of the entries up to it."""
+    user, unit, wallet, _payable = _accounts()
+    hold = ledger.unit_account(AccountKind.WITHDRAWAL_HOLD, unit.id)
+    amounts = []
+    for i in range(11):
+        credit = 1000 + 137 * i
+        fund_wallet(user, credit, unit)
+        amounts.append(credit)
+        if i % 3 == 2:
+            ledger.post(
+                TxnKind.WITHDRAWAL_HOLD, f"h{i}", [(wallet, -900), (hold, 900)], description="Tarik"
+            )
+            amounts.append(-900)
+    db.session.commit()
+    running, expected = 0, []
+    for amount in amounts:
+        running += amount
+        expected.append((amount, running))
+    expected.reverse()  # newest first
+    for per_page in (1, 2, 5, 14, 20):
+        shown = []
+        for page in range(1, len(amounts) // per_page + 3):
+            lines, total = ledger.statement(wallet.id, page=page, per_page=per_page)
+            assert total == len(amounts)
+            shown += [(line.amount, line.balance) for line in lines]
+        assert shown == expected, per_page

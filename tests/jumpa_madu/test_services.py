@@ -601,6 +601,26 @@ def test_monthly_totals_and_impact(ctx):
     assert impact["pet"].co2e_g == 2852 and impact["kardus"].co2e_g == 5190
 
 
+def test_monthly_totals_read_only_the_months_shown(ctx):
+    """Twelve WIB months back from today's month, the current one included; older entries are
+    not read at all (they made the wallet slower every year)."""
+    user = make_user()
+    fund_wallet(user, 5_000, make_unit())
+    db.session.commit()
+    this_month = today_wib().replace(day=1)
+
+    def months_later(n: int) -> dt.date:
+        day = this_month
+        for _ in range(n):
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        return day
+
+    assert [m.earned for m in jm.monthly_totals(user, today=months_later(11))] == [5_000]
+    assert jm.monthly_totals(user, today=months_later(12)) == []
+    assert [m.earned for m in jm.monthly_totals(user, months=2, today=months_later(1))] == [5_000]
+    assert jm.monthly_totals(user, months=2, today=months_later(2)) == []
+
+
 def test_seeding_categories_twice_adds_them_once(ctx):
     jm.seed_categories()
     assert jm.seed_categories() == 0
