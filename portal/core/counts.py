@@ -1,9 +1,10 @@
 """Counts that stay cheap as history grows: exact up to a cap, "more than" above it.
 
-Officer queues show how many items each tab holds. Open work is bounded by the office's
-workload and is counted exactly; finished work only grows (a regency files hundreds of
-thousands of requests over the years), and counting all of it on every queue view made the
-page slower with each year of history. Above the cap the page says "more than".
+Officer queues show how many items each tab holds. Finished work only grows (a regency files
+hundreds of thousands of requests over the years), and counting all of it on every queue view
+made the page slower with each year of history. The SADOKU queue caps every tab (its open
+statuses follow a regency-wide workload); Jumpa Madu caps a unit's closed tab and counts its
+open ones, one unit's workload, exactly. Above the cap the page says "1.000+".
 """
 
 from __future__ import annotations
