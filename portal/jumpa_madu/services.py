@@ -1099,7 +1099,7 @@ def monthly_totals(
     slower with each year of pickups.
     """
     first = (today or today_wib()).replace(day=1)
-    for _ in range(months - 1):
+    for _month in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
     since, _end = wib_day_bounds(first)
     rows = db.session.execute(
