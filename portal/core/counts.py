@@ -26,6 +26,12 @@ def capped_count(stmt: Select[Any], cap: int = COUNT_CAP) -> int:
     return db.session.scalar(select(func.count()).select_from(limited)) or 0
 
 
+def list_cap(page: int, per_page: int, cap: int = COUNT_CAP) -> int:
+    """How far a paged list's total is counted: the cap, or further when the page asked for is
+    deeper, so that the pages up to it always know whether there is a next one."""
+    return max(cap, page * per_page)
+
+
 def count_label(n: int, cap: int | None) -> str:
     """A count as a tab shows it: "1.000+" when it was capped and reached the cap."""
     if cap is not None and n > cap:

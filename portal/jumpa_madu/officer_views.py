@@ -22,6 +22,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.accounts.permissions import fresh_auth_required, role_required
 from portal.core.actions import perform
+from portal.core.counts import list_cap
 from portal.core.errors import DomainError
 from portal.core.forms import BaseForm, render_form
 from portal.core.geo import Point, format_km
@@ -190,7 +191,7 @@ def pickup_index():
         counts=services.queue_counts(unit),
         rows=rows,
         total=total,
-        total_capped=total > max(services.COUNT_CAP, page * PAGE_SIZE),
+        total_capped=total > list_cap(page, PAGE_SIZE, services.COUNT_CAP),
         count_cap=services.COUNT_CAP,
         history_tab=services.HISTORY_TAB,
         page=page,

@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, RoleGrant, User
 from portal.core.audit import record_audit
-from portal.core.counts import COUNT_CAP, capped_count
+from portal.core.counts import COUNT_CAP, capped_count, list_cap
 from portal.core.errors import DomainError
 from portal.core.geo import Point, distance_km, gazetteer_point, nearest_neighbour_route
 from portal.core.identity import normalize_phone
@@ -966,7 +966,7 @@ def queue_page(
 ) -> tuple[list[Pickup], int]:
     stmt = queue_query(unit, tab)
     # The closed tab holds the unit's whole history: counted up to a cap (portal.core.counts).
-    total = capped_count(stmt, max(COUNT_CAP, page * per_page))
+    total = capped_count(stmt, list_cap(page, per_page, COUNT_CAP))
     rows = db.session.scalars(
         stmt.options(
             # The queue shows names and phones, never a NIK or a TOTP secret: left encrypted.

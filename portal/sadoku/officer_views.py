@@ -21,7 +21,7 @@ from portal.accounts import sessions
 from portal.accounts.models import Role
 from portal.accounts.permissions import role_required
 from portal.core.actions import perform
-from portal.core.counts import count_label
+from portal.core.counts import count_label, list_cap
 from portal.core.forms import BaseForm, render_form
 from portal.core.geo import format_km
 from portal.core.htmx import hx_redirect, render_page
@@ -138,7 +138,7 @@ def request_index():
         assign_form=assign_form,
         rows=rows,
         total=total,
-        total_capped=total > max(services.COUNT_CAP, page * PAGE_SIZE),
+        total_capped=total > list_cap(page, PAGE_SIZE, services.COUNT_CAP),
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         filter_args=filter_args,

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role, User
 from portal.core.audit import record_audit
-from portal.core.counts import COUNT_CAP, capped_count
+from portal.core.counts import COUNT_CAP, capped_count, list_cap
 from portal.core.errors import DomainError
 from portal.core.geo import Point, gazetteer_point, nearest_neighbour_route
 from portal.core.identity import kk_problem, nik_problem, normalize_phone
@@ -1058,7 +1058,7 @@ def queue_page(f: QueueFilter, page: int, per_page: int = 25) -> tuple[list[Docu
 
     stmt = queue_query(f)
     # Capped: "All statuses" spans every request ever filed; the tabs' counts say how many are open.
-    total = capped_count(stmt, max(COUNT_CAP, page * per_page))
+    total = capped_count(stmt, list_cap(page, per_page, COUNT_CAP))
     rows = db.session.scalars(
         stmt.options(
             selectinload(DocumentRequest.document_type),
