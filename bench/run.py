@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from bench import report  # noqa: E402
 from bench.nginx import Loopback, nginx_command, write_config  # noqa: E402
 from loadtest.htmlforms import find_form, links  # noqa: E402
+from loadtest.run import machine as host_machine  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results"
@@ -923,24 +924,11 @@ def bench_size(
 
 
 def machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kib / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
+    """The host as loadtest describes it, plus the nginx and wrk versions that served and drove."""
     nginx = subprocess.run([_nginx_binary() or "nginx", "-v"], capture_output=True, text=True)
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return (
-        f"{os.cpu_count()} CPU ({cpu}), {mem}, Python {sys.version.split()[0]}, "
+        f"{host_machine()}, "
         f"{nginx.stderr.strip().removeprefix('nginx version: ')}, "
         f"{(wrk_v.stdout or wrk_v.stderr).split(' [')[0].strip()}"
     )

@@ -88,7 +88,7 @@ def main() -> int:
         [str(BIN / "python"), str(ROOT / "loadtest" / "check.py"), "verify", str(out)],
         env={
             **env,
-            "LOADTEST_HOST_INFO": _machine(),
+            "LOADTEST_HOST_INFO": machine(),
             "LOADTEST_USERS": str(args.users),
             # Other work on the machine slows the portal down: the figures say how busy it was.
             "LOADTEST_LOADAVG": f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after",
@@ -353,7 +353,8 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def _machine() -> str:
+def machine() -> str:
+    """CPU, memory and Python of this host, for the run's report (make bench adds its tools)."""
     cpu = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
